@@ -1,0 +1,133 @@
+from __future__ import annotations
+
+from django.contrib import admin
+
+from tickets.models import Outage, SurveyResponse, Ticket, TicketEvent
+
+
+class TicketEventInline(admin.TabularInline):
+    model = TicketEvent
+    fields = ["at", "seq", "kind", "old_value", "new_value", "actor", "by_vendor"]
+    extra = 0
+
+
+class SurveyResponseInline(admin.TabularInline):
+    model = SurveyResponse
+    extra = 0
+
+
+FACT_FIELDS = [
+    "response_target_minutes",
+    "resolution_target_minutes",
+    "response_due_at",
+    "resolution_due_at",
+    "response_seconds",
+    "resolution_seconds",
+    "resolution_seconds_raw",
+    "paused_seconds",
+    "response_met",
+    "resolution_met",
+    "response_outcome_at",
+    "resolution_outcome_at",
+    "reopen_count",
+    "escalated",
+    "reassignment_count",
+    "reply_count",
+    "first_contact_resolution",
+    "repeat",
+    "facts_computed_at",
+]
+
+
+@admin.register(Ticket)
+class TicketAdmin(admin.ModelAdmin):
+    list_display = [
+        "external_id",
+        "vendor",
+        "priority",
+        "status",
+        "technician",
+        "created_at",
+        "resolved_at",
+        "response_met",
+        "resolution_met",
+    ]
+    list_filter = [
+        "vendor",
+        "priority",
+        "status",
+        "response_met",
+        "resolution_met",
+        "escalated",
+        "first_contact_resolution",
+        "repeat",
+        "channel",
+        "source",
+    ]
+    search_fields = ["external_id", "title", "requester", "category"]
+    date_hierarchy = "created_at"
+    list_select_related = ["vendor", "technician"]
+    raw_id_fields = ["technician", "contract"]
+    # Counting a million rows on every page view is the slow part of the admin list.
+    show_full_result_count = False
+    readonly_fields = FACT_FIELDS
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "source",
+                    "external_id",
+                    "source_version",
+                    "vendor",
+                    "contract",
+                    "technician",
+                    "priority",
+                    "category",
+                    "requester",
+                    "channel",
+                    "status",
+                    "title",
+                ]
+            },
+        ),
+        ("Times", {"fields": ["created_at", "first_response_at", "resolved_at", "closed_at"]}),
+        ("SLA facts (derived)", {"fields": FACT_FIELDS}),
+        (
+            "As the source reported",
+            {
+                "fields": [
+                    "source_sla_met",
+                    "source_fcr",
+                    "source_reopen_count",
+                    "source_reassignment_count",
+                ]
+            },
+        ),
+    ]
+    inlines = [TicketEventInline, SurveyResponseInline]
+
+
+@admin.register(SurveyResponse)
+class SurveyResponseAdmin(admin.ModelAdmin):
+    list_display = ["ticket", "score", "scale", "answered_at"]
+    list_filter = ["scale", "score"]
+    search_fields = ["ticket__external_id", "comment"]
+    date_hierarchy = "answered_at"
+    raw_id_fields = ["ticket"]
+    show_full_result_count = False
+
+
+@admin.register(Outage)
+class OutageAdmin(admin.ModelAdmin):
+    list_display = [
+        "service",
+        "vendor",
+        "started_at",
+        "ended_at",
+        "vendor_caused",
+        "scheduled_maintenance",
+    ]
+    list_filter = ["vendor", "vendor_caused", "scheduled_maintenance"]
+    search_fields = ["service", "description"]
+    date_hierarchy = "started_at"

@@ -1,0 +1,239 @@
+"""Ticket facts of METRICS.md, derived from a ticket and its events.
+
+Pure Python with no Django import: `tickets.services` feeds it model rows and stores what it
+returns. Everything that is not a plain column of the source is decided here, once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from tickets import sla
+
+# Normalised statuses (tickets.models.TicketStatus values), repeated here to stay Django-free.
+DONE = frozenset({"resolved", "closed", "cancelled"})
+IN_PROGRESS = "in_progress"
+
+
+@dataclass(frozen=True)
+class Event:
+    at: datetime
+    kind: str  # tickets.models.EventKind value
+    old_value: str = ""
+    new_value: str = ""
+    actor: str = ""
+    by_vendor: bool = True
+
+
+@dataclass(frozen=True)
+class TicketTimes:
+    created_at: datetime
+    status: str
+    first_response_at: datetime | None = None  # as the source reported it, if it did
+    resolved_at: datetime | None = None
+    source_fcr: bool | None = None
+    source_reopen_count: int | None = None
+    source_reassignment_count: int | None = None
+
+
+@dataclass(frozen=True)
+class Clocks:
+    """The two SLA clocks of one ticket: calendars and targets copied from its policy."""
+
+    response_calendar: sla.BusinessCalendar
+    resolution_calendar: sla.BusinessCalendar
+    response_target_seconds: int
+    resolution_target_seconds: int
+    pause_statuses: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Pause:
+    start: datetime
+    end: datetime
+    reason: str  # the status that paused the clock
+
+
+@dataclass(frozen=True)
+class TicketFacts:
+    first_response_at: datetime | None
+    response_due_at: datetime
+    resolution_due_at: datetime
+    response_seconds: int | None
+    resolution_seconds: int | None
+    resolution_seconds_raw: int | None
+    paused_seconds: int
+    response_met: bool | None
+    resolution_met: bool | None
+    response_outcome_at: datetime | None
+    resolution_outcome_at: datetime | None
+    reopen_count: int
+    escalated: bool
+    reassignment_count: int
+    reply_count: int
+    first_contact_resolution: bool | None
+    pauses: tuple[Pause, ...] = field(default=())
+
+
+def derive_facts(
+    ticket: TicketTimes, events: Sequence[Event], clocks: Clocks, *, now: datetime
+) -> TicketFacts:
+    """Every stored fact of one ticket as of `now` (which decides "breached while open")."""
+    events = sorted(events, key=lambda e: e.at)  # stable: same-instant events keep their order
+    created, resolved = ticket.created_at, ticket.resolved_at
+    clock_end = resolved or max(now, created)
+
+    first_response = first_response_at(ticket, events)
+    pauses = pause_intervals(events, clocks.pause_statuses, created, clock_end)
+    pause_spans = [(p.start, p.end) for p in pauses]
+
+    response_due = sla.add_business_seconds(
+        clocks.response_calendar, created, clocks.response_target_seconds
+    )
+    resolution_due = sla.add_business_seconds(
+        clocks.resolution_calendar, created, clocks.resolution_target_seconds, pause_spans
+    )
+
+    response_seconds = (
+        sla.business_seconds(clocks.response_calendar, created, first_response)
+        if first_response
+        else None
+    )
+    raw_to_end = sla.business_seconds(clocks.resolution_calendar, created, clock_end)
+    net_to_end = sla.business_seconds(clocks.resolution_calendar, created, clock_end, pause_spans)
+    paused_seconds = raw_to_end - net_to_end
+
+    response_met, response_outcome = outcome(first_response, response_due, now)
+    resolution_met, resolution_outcome = outcome(resolved, resolution_due, now)
+
+    reopens = max(reopen_count(events), ticket.source_reopen_count or 0)
+    reassignments = max(reassignment_count(events), ticket.source_reassignment_count or 0)
+    escalated = any(e.kind == "escalated" for e in events)
+    replies = sum(1 for e in events if e.kind == "responded" and e.by_vendor)
+
+    return TicketFacts(
+        first_response_at=first_response,
+        response_due_at=response_due,
+        resolution_due_at=resolution_due,
+        response_seconds=response_seconds,
+        resolution_seconds=net_to_end if resolved else None,
+        resolution_seconds_raw=raw_to_end if resolved else None,
+        paused_seconds=paused_seconds,
+        response_met=response_met,
+        resolution_met=resolution_met,
+        response_outcome_at=response_outcome,
+        resolution_outcome_at=resolution_outcome,
+        reopen_count=reopens,
+        escalated=escalated,
+        reassignment_count=reassignments,
+        reply_count=replies,
+        first_contact_resolution=first_contact_resolution(
+            ticket,
+            reopens=reopens,
+            escalated=escalated,
+            reassignments=reassignments,
+            replies=replies,
+        ),
+        pauses=tuple(pauses),
+    )
+
+
+def outcome(done_at: datetime | None, due_at: datetime, now: datetime):
+    """(met, when it became final): met by the due time, breached once it passed, else pending."""
+    if done_at is not None and done_at <= due_at:
+        return True, done_at
+    if done_at is not None or now > due_at:
+        return False, due_at
+    return None, None
+
+
+def first_response_at(ticket: TicketTimes, events: Sequence[Event]) -> datetime | None:
+    """First vendor reply or acknowledgement; failing that, the first move to in-progress."""
+    replies = [e.at for e in events if e.kind == "responded" and e.by_vendor]
+    if ticket.first_response_at is not None:
+        replies.append(ticket.first_response_at)
+    if replies:
+        return min(replies)
+    for e in events:
+        if e.kind == "status_change" and e.new_value == IN_PROGRESS and e.by_vendor:
+            return e.at
+    return None
+
+
+def status_timeline(events: Iterable[Event]) -> list[tuple[datetime, str]]:
+    """(time, status) each time the status was set, from status, pause and reopen events."""
+    timeline = []
+    for e in events:
+        if e.kind in ("status_change", "paused", "resumed", "reopened", "resolved", "closed"):
+            status = e.new_value or _IMPLIED_STATUS[e.kind]
+            timeline.append((e.at, status))
+    return timeline
+
+
+_IMPLIED_STATUS = {
+    "status_change": "",
+    "paused": "on_hold",
+    "resumed": IN_PROGRESS,
+    "reopened": IN_PROGRESS,
+    "resolved": "resolved",
+    "closed": "closed",
+}
+
+
+def pause_intervals(
+    events: Iterable[Event], pause_statuses: frozenset[str], start: datetime, end: datetime
+) -> list[Pause]:
+    """Spans spent in a pause status, clipped to [start, end]; a pause still on runs to `end`."""
+    pauses: list[Pause] = []
+    paused_since: datetime | None = None
+    reason = ""
+    for at, status in status_timeline(events):
+        if status in pause_statuses and paused_since is None:
+            paused_since, reason = at, status
+        elif status not in pause_statuses and paused_since is not None:
+            pauses.append(Pause(paused_since, at, reason))
+            paused_since = None
+    if paused_since is not None:
+        pauses.append(Pause(paused_since, max(paused_since, end), reason))
+    clipped = []
+    for p in pauses:
+        s, e = max(p.start, start), min(p.end, end)
+        if s < e:
+            clipped.append(Pause(s, e, p.reason))
+    return clipped
+
+
+def reopen_count(events: Iterable[Event]) -> int:
+    """Moves from resolved/closed back to an open status."""
+    count, previous = 0, ""
+    for _, status in status_timeline(events):
+        if previous in DONE and status and status not in DONE:
+            count += 1
+        if status:
+            previous = status
+    return count
+
+
+def reassignment_count(events: Iterable[Event]) -> int:
+    """Changes of assigned group or technician after the first assignment."""
+    count, current = 0, None
+    for e in events:
+        if e.kind != "assigned":
+            continue
+        if current is not None and e.new_value != current:
+            count += 1
+        current = e.new_value
+    return count
+
+
+def first_contact_resolution(
+    ticket: TicketTimes, *, reopens: int, escalated: bool, reassignments: int, replies: int
+) -> bool | None:
+    """The source's own flag where it has one; otherwise clean and at most one vendor reply."""
+    if ticket.resolved_at is None:
+        return None
+    if ticket.source_fcr is not None:
+        return ticket.source_fcr
+    return reopens == 0 and not escalated and reassignments == 0 and replies <= 1

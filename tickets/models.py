@@ -1,0 +1,250 @@
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
+from django.db import models
+from django.db.models import F, Q
+
+from vendors.models import Contract, Priority, Technician, Vendor
+
+
+class TicketStatus(models.TextChoices):
+    NEW = "new", "New"
+    ASSIGNED = "assigned", "Assigned"
+    IN_PROGRESS = "in_progress", "In progress"
+    PENDING_CUSTOMER = "pending_customer", "Pending customer"
+    ON_HOLD = "on_hold", "On hold"
+    AWAITING_THIRD_PARTY = "awaiting_third_party", "Awaiting third party"
+    RESOLVED = "resolved", "Resolved"
+    CLOSED = "closed", "Closed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+DONE_STATUSES = frozenset({TicketStatus.RESOLVED, TicketStatus.CLOSED, TicketStatus.CANCELLED})
+
+
+class Channel(models.TextChoices):
+    PHONE = "phone", "Phone"
+    EMAIL = "email", "E-mail"
+    PORTAL = "portal", "Self-service portal"
+    CHAT = "chat", "Chat"
+    WALK_IN = "walk_in", "Walk-in"
+    MONITORING = "monitoring", "Monitoring"
+    OTHER = "other", "Other"
+
+
+class Ticket(models.Model):
+    """A vendor's ticket as imported, with every fact of METRICS.md derived and stored.
+
+    Facts are written only by `tickets.services.ticket_refresh_facts`; the scorecard queries
+    aggregate these columns and never re-derive them.
+    """
+
+    source = models.CharField(max_length=80, help_text="Where the ticket came from.")
+    external_id = models.CharField(max_length=120)
+    source_version = models.CharField(
+        max_length=64, blank=True, help_text="The source's last-update stamp; newer replaces."
+    )
+    vendor = models.ForeignKey(Vendor, on_delete=models.PROTECT, related_name="tickets")
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="tickets")
+    technician = models.ForeignKey(
+        Technician, on_delete=models.SET_NULL, null=True, blank=True, related_name="tickets"
+    )
+    priority = models.CharField(max_length=2, choices=Priority.choices)
+    category = models.CharField(max_length=120, blank=True)
+    requester = models.CharField(max_length=200, blank=True)
+    channel = models.CharField(max_length=20, choices=Channel.choices, default=Channel.OTHER)
+    status = models.CharField(max_length=24, choices=TicketStatus.choices)
+    title = models.CharField(max_length=300, blank=True)
+
+    created_at = models.DateTimeField()
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    # Targets copied from the policy when the ticket was created, so a later policy change
+    # never rewrites history.
+    response_target_minutes = models.PositiveIntegerField()
+    resolution_target_minutes = models.PositiveIntegerField()
+
+    # Derived facts.
+    response_due_at = models.DateTimeField()
+    resolution_due_at = models.DateTimeField(help_text="Pushed later by every pause.")
+    response_seconds = models.PositiveIntegerField(null=True, blank=True)
+    resolution_seconds = models.PositiveIntegerField(null=True, blank=True)
+    resolution_seconds_raw = models.PositiveIntegerField(null=True, blank=True)
+    paused_seconds = models.PositiveIntegerField(default=0)
+    response_met = models.BooleanField(null=True, blank=True)
+    resolution_met = models.BooleanField(null=True, blank=True)
+    # When each outcome became final: the response/resolution if met, the due time if breached.
+    # Attribution of SLA outcomes to periods reads these.
+    response_outcome_at = models.DateTimeField(null=True, blank=True)
+    resolution_outcome_at = models.DateTimeField(null=True, blank=True)
+    reopen_count = models.PositiveIntegerField(default=0)
+    escalated = models.BooleanField(default=False)
+    reassignment_count = models.PositiveIntegerField(default=0)
+    reply_count = models.PositiveIntegerField(default=0)
+    first_contact_resolution = models.BooleanField(null=True, blank=True)
+    repeat = models.BooleanField(default=False)
+    facts_computed_at = models.DateTimeField(null=True, blank=True)
+
+    # What the source itself said, kept so pages can show where it and we differ.
+    source_sla_met = models.BooleanField(null=True, blank=True)
+    source_fcr = models.BooleanField(null=True, blank=True)
+    source_reopen_count = models.PositiveIntegerField(null=True, blank=True)
+    source_reassignment_count = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "external_id"], name="ticket_unique_source_id"
+            ),
+            models.CheckConstraint(
+                condition=Q(resolved_at__isnull=True) | Q(resolved_at__gte=F("created_at")),
+                name="ticket_resolved_after_created",
+            ),
+            models.CheckConstraint(
+                condition=Q(first_response_at__isnull=True)
+                | Q(first_response_at__gte=F("created_at")),
+                name="ticket_responded_after_created",
+            ),
+            models.CheckConstraint(
+                condition=Q(closed_at__isnull=True) | Q(closed_at__gte=F("created_at")),
+                name="ticket_closed_after_created",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["vendor", "created_at"], name="ticket_vendor_created"),
+            models.Index(fields=["vendor", "resolved_at"], name="ticket_vendor_resolved"),
+            models.Index(fields=["vendor", "response_outcome_at"], name="ticket_vendor_resp_out"),
+            models.Index(
+                fields=["vendor", "resolution_outcome_at"], name="ticket_vendor_resol_out"
+            ),
+            models.Index(fields=["contract", "resolved_at"], name="ticket_contract_resolved"),
+            models.Index(fields=["technician", "resolved_at"], name="ticket_tech_resolved"),
+            models.Index(fields=["requester", "category", "created_at"], name="ticket_repeat"),
+            # The alert job scans only open tickets.
+            models.Index(
+                fields=["resolution_due_at"],
+                condition=Q(resolved_at__isnull=True),
+                name="ticket_open_due",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.external_id}"
+
+    def clean(self) -> None:
+        for field in ("first_response_at", "resolved_at", "closed_at"):
+            value = getattr(self, field)
+            if value and self.created_at and value < self.created_at:
+                label = field.removesuffix("_at").replace("_", " ")
+                raise ValidationError(
+                    {field: f"The ticket cannot be {label} before it was created."}
+                )
+        if self.contract_id and self.vendor_id and self.contract.vendor_id != self.vendor_id:
+            raise ValidationError({"contract": "The contract belongs to another vendor."})
+        if self.technician_id and self.vendor_id and self.technician.vendor_id != self.vendor_id:
+            raise ValidationError({"technician": "The technician works for another vendor."})
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None
+
+
+class EventKind(models.TextChoices):
+    CREATED = "created", "Created"
+    ASSIGNED = "assigned", "Assigned"
+    RESPONDED = "responded", "Responded"
+    STATUS_CHANGE = "status_change", "Status change"
+    PAUSED = "paused", "Paused"
+    RESUMED = "resumed", "Resumed"
+    ESCALATED = "escalated", "Escalated"
+    REOPENED = "reopened", "Reopened"
+    RESOLVED = "resolved", "Resolved"
+    CLOSED = "closed", "Closed"
+
+
+class TicketEvent(models.Model):
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField()
+    seq = models.PositiveIntegerField(default=0, help_text="Order of events at the same instant.")
+    kind = models.CharField(max_length=20, choices=EventKind.choices)
+    old_value = models.CharField(max_length=200, blank=True)
+    new_value = models.CharField(max_length=200, blank=True)
+    actor = models.CharField(max_length=200, blank=True)
+    by_vendor = models.BooleanField(
+        default=True, help_text="Done by the vendor's staff (not the customer or a system)."
+    )
+
+    class Meta:
+        ordering = ["ticket", "at", "seq"]
+        indexes = [models.Index(fields=["ticket", "at", "seq"], name="event_ticket_time")]
+
+    def __str__(self) -> str:
+        change = (
+            f" {self.old_value} -> {self.new_value}" if self.old_value or self.new_value else ""
+        )
+        return f"{self.at:%Y-%m-%d %H:%M} {self.kind}{change}"
+
+
+class SurveyResponse(models.Model):
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="surveys")
+    score = models.PositiveSmallIntegerField(validators=[MaxValueValidator(10)])
+    scale = models.PositiveSmallIntegerField(
+        choices=[(5, "1..5 (CSAT)"), (10, "0..10 (NPS)")], default=5
+    )
+    comment = models.TextField(blank=True)
+    answered_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-answered_at"]
+        indexes = [models.Index(fields=["answered_at"], name="survey_answered")]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(scale=5) & Q(score__gte=1) & Q(score__lte=5))
+                | (Q(scale=10) & Q(score__lte=10)),
+                name="survey_score_on_its_scale",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket} {self.score}/{self.scale}"
+
+    def clean(self) -> None:
+        low = 1 if self.scale == 5 else 0
+        if self.score is not None and not low <= self.score <= self.scale:
+            raise ValidationError({"score": f"On a {low}..{self.scale} scale."})
+        if self.answered_at and self.ticket_id and self.answered_at < self.ticket.created_at:
+            raise ValidationError({"answered_at": "Answered before the ticket was created."})
+
+
+class Outage(models.Model):
+    vendor = models.ForeignKey(Vendor, on_delete=models.PROTECT, related_name="outages")
+    contract = models.ForeignKey(
+        Contract, on_delete=models.PROTECT, null=True, blank=True, related_name="outages"
+    )
+    service = models.CharField(max_length=120)
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True, help_text="Empty while ongoing.")
+    vendor_caused = models.BooleanField(default=True)
+    scheduled_maintenance = models.BooleanField(default=False)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["vendor", "started_at"], name="outage_vendor_start")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True) | Q(ended_at__gte=F("started_at")),
+                name="outage_ends_after_start",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.vendor} {self.service} {self.started_at:%Y-%m-%d %H:%M}"
+
+    def clean(self) -> None:
+        if self.ended_at and self.started_at and self.ended_at < self.started_at:
+            raise ValidationError({"ended_at": "The outage ends before it starts."})

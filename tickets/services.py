@@ -1,0 +1,180 @@
+"""Writes for tickets: deriving and storing their facts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from tickets import facts as fx
+from tickets import sla
+from tickets.models import Ticket, TicketEvent
+from vendors.models import Priority, SlaPolicy
+
+FACT_COLUMNS = [
+    "first_response_at",
+    "response_due_at",
+    "resolution_due_at",
+    "response_seconds",
+    "resolution_seconds",
+    "resolution_seconds_raw",
+    "paused_seconds",
+    "response_met",
+    "resolution_met",
+    "response_outcome_at",
+    "resolution_outcome_at",
+    "reopen_count",
+    "escalated",
+    "reassignment_count",
+    "reply_count",
+    "first_contact_resolution",
+    "repeat",
+    "facts_computed_at",
+]
+
+
+class ClockBook:
+    """Builds each policy's clocks once per run; calendars with public holidays are costly."""
+
+    def __init__(self) -> None:
+        self._calendars: dict[int, sla.BusinessCalendar] = {}
+        self._policies: dict[int, SlaPolicy] = {}
+
+    def policy(self, policy_id: int) -> SlaPolicy:
+        if policy_id not in self._policies:
+            self._policies[policy_id] = SlaPolicy.objects.select_related("calendar").get(
+                pk=policy_id
+            )
+        return self._policies[policy_id]
+
+    def calendar(self, calendar) -> sla.BusinessCalendar:
+        if calendar.pk not in self._calendars:
+            self._calendars[calendar.pk] = calendar.to_clock()
+        return self._calendars[calendar.pk]
+
+    def targets(self, policy_id: int) -> dict[str, tuple[int, int, sla.BusinessCalendar]]:
+        """priority -> (response minutes, resolution minutes, calendar)."""
+        policy = self.policy(policy_id)
+        cache = getattr(policy, "_clock_targets", None)
+        if cache is None:
+            cache = {}
+            for target in policy.targets.select_related("calendar"):
+                if target.always_open:
+                    calendar = sla.BusinessCalendar.always_open(policy.calendar.time_zone)
+                else:
+                    calendar = self.calendar(target.calendar or policy.calendar)
+                cache[target.priority] = (
+                    target.response_minutes,
+                    target.resolution_minutes,
+                    calendar,
+                )
+            missing = [p for p in Priority.values if p not in cache]
+            if missing:
+                reason = f"SLA policy {policy.name!r} has no target for {', '.join(missing)}."
+                raise ValidationError({"targets": reason})
+            policy._clock_targets = cache
+        return cache
+
+    def clocks(self, ticket: Ticket) -> fx.Clocks:
+        policy_id = ticket.contract.sla_policy_id
+        _, _, calendar = self.targets(policy_id)[ticket.priority]
+        return fx.Clocks(
+            response_calendar=calendar,
+            resolution_calendar=calendar,
+            response_target_seconds=ticket.response_target_minutes * 60,
+            resolution_target_seconds=ticket.resolution_target_minutes * 60,
+            pause_statuses=frozenset(self.policy(policy_id).pause_statuses),
+        )
+
+    def copy_targets(self, ticket: Ticket) -> None:
+        """Targets are copied when a ticket is created, so later policy edits keep history."""
+        response, resolution, _ = self.targets(ticket.contract.sla_policy_id)[ticket.priority]
+        ticket.response_target_minutes = response
+        ticket.resolution_target_minutes = resolution
+
+
+def ticket_validate(ticket: Ticket) -> None:
+    """Refuses naive times and impossible orders, naming the field."""
+    for name in ("created_at", "first_response_at", "resolved_at", "closed_at"):
+        value = getattr(ticket, name)
+        if value is not None and timezone.is_naive(value):
+            raise ValidationError({name: "The time has no time zone (naive datetime)."})
+    ticket.clean()
+
+
+def ticket_apply_facts(
+    ticket: Ticket,
+    events: Iterable[TicketEvent],
+    *,
+    book: ClockBook,
+    now: dt.datetime | None = None,
+) -> fx.TicketFacts:
+    """Derives the ticket's facts from its events and sets them on the instance (no save)."""
+    now = now or timezone.now()
+    if ticket.response_target_minutes is None or ticket.resolution_target_minutes is None:
+        book.copy_targets(ticket)
+    times = fx.TicketTimes(
+        created_at=ticket.created_at,
+        status=ticket.status,
+        first_response_at=ticket.first_response_at,
+        resolved_at=ticket.resolved_at,
+        source_fcr=ticket.source_fcr,
+        source_reopen_count=ticket.source_reopen_count,
+        source_reassignment_count=ticket.source_reassignment_count,
+    )
+    derived = fx.derive_facts(times, [_event(e) for e in events], book.clocks(ticket), now=now)
+    for name in FACT_COLUMNS:
+        if hasattr(derived, name):
+            setattr(ticket, name, getattr(derived, name))
+    # A reopen makes a repeat; a later ticket of the same requester may also (see below).
+    ticket.repeat = ticket.repeat or derived.reopen_count > 0
+    ticket.facts_computed_at = now
+    return derived
+
+
+def _event(e: TicketEvent) -> fx.Event:
+    return fx.Event(e.at, e.kind, e.old_value, e.new_value, e.actor, e.by_vendor)
+
+
+@transaction.atomic
+def ticket_refresh_facts(
+    *, ticket: Ticket, book: ClockBook | None = None, now: dt.datetime | None = None
+) -> fx.TicketFacts:
+    """Re-derives and stores one ticket's facts, and the repeat flags it affects."""
+    ticket_validate(ticket)
+    derived = ticket_apply_facts(ticket, ticket.events.all(), book=book or ClockBook(), now=now)
+    ticket.save()
+    tickets_refresh_repeats(ticket_ids=[ticket.pk])
+    ticket.refresh_from_db(fields=["repeat"])
+    return derived
+
+
+def tickets_refresh_repeats(*, ticket_ids: Iterable[int] | None = None) -> int:
+    """Sets `repeat` for the given tickets and their requesters' other tickets, in SQL.
+
+    A ticket is a repeat if it was reopened, or if its requester opened another ticket in the
+    same category within REPEAT_WINDOW_DAYS after its resolution. Returns rows changed.
+    """
+    scope = Ticket.objects.exclude(requester="").exclude(category="")
+    if ticket_ids is not None:
+        keys = Ticket.objects.filter(pk__in=list(ticket_ids)).values("requester", "category")
+        scope = scope.filter(
+            Exists(keys.filter(requester=OuterRef("requester"), category=OuterRef("category")))
+        )
+    window = dt.timedelta(days=settings.REPEAT_WINDOW_DAYS)
+    follow_up = Ticket.objects.filter(
+        requester=OuterRef("requester"),
+        category=OuterRef("category"),
+        created_at__gt=OuterRef("resolved_at"),
+        created_at__lte=OuterRef("resolved_at") + window,
+    ).exclude(pk=OuterRef("pk"))
+    is_repeat = Q(reopen_count__gt=0) | Q(resolved_at__isnull=False, has_follow_up=True)
+    annotated = scope.annotate(has_follow_up=Exists(follow_up))
+    changed = annotated.filter(is_repeat, repeat=False).update(repeat=True)
+    changed += annotated.filter(~is_repeat, repeat=True).update(repeat=False)
+    return changed

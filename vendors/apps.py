@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class VendorsConfig(AppConfig):
+    name = "vendors"
+    verbose_name = "Vendors and contracts"
+
+    def ready(self) -> None:
+        # Groups carry model permissions, which exist only after every app has migrated.
+        # It runs after each app migrates (cheap and idempotent), so the last run sees them all.
+        post_migrate.connect(_ensure_groups, dispatch_uid="vendors_role_groups")
+
+
+def _ensure_groups(sender, using: str = "default", **kwargs) -> None:
+    from vendors.roles import ensure_role_groups
+
+    ensure_role_groups(using=using)

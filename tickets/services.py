@@ -114,14 +114,17 @@ def ticket_apply_facts(
     book: ClockBook,
     now: dt.datetime | None = None,
 ) -> fx.TicketFacts:
-    """Derives the ticket's facts from its events and sets them on the instance (no save)."""
+    """Derives the ticket's facts from its events and sets them on the instance (no save).
+
+    `first_response_at` is itself derived, so a source's own first-reply time reaches it as a
+    `responded` event, never through the column.
+    """
     now = now or timezone.now()
     if ticket.response_target_minutes is None or ticket.resolution_target_minutes is None:
         book.copy_targets(ticket)
     times = fx.TicketTimes(
         created_at=ticket.created_at,
         status=ticket.status,
-        first_response_at=ticket.first_response_at,
         resolved_at=ticket.resolved_at,
         source_fcr=ticket.source_fcr,
         source_reopen_count=ticket.source_reopen_count,
@@ -143,12 +146,32 @@ def _event(e: TicketEvent) -> fx.Event:
 
 @transaction.atomic
 def ticket_refresh_facts(
-    *, ticket: Ticket, book: ClockBook | None = None, now: dt.datetime | None = None
+    *,
+    ticket: Ticket,
+    events: Iterable[TicketEvent] | None = None,
+    book: ClockBook | None = None,
+    now: dt.datetime | None = None,
 ) -> fx.TicketFacts:
-    """Re-derives and stores one ticket's facts, and the repeat flags it affects."""
+    """Validates, derives and stores one ticket's facts, and the repeat flags it affects.
+
+    With `events`, the ticket (new or stored) is saved with exactly those events, replacing
+    any it had: a ticket is written whole or not at all. Without, its stored events are read.
+    """
     ticket_validate(ticket)
-    derived = ticket_apply_facts(ticket, ticket.events.all(), book=book or ClockBook(), now=now)
+    if events is not None:
+        events = list(events)
+    elif ticket.pk:
+        events = list(ticket.events.all())
+    else:
+        events = []
+    derived = ticket_apply_facts(ticket, events, book=book or ClockBook(), now=now)
+    ticket.full_clean(exclude=[*FACT_COLUMNS, "vendor", "contract", "technician"])
     ticket.save()
+    if events and any(e.pk is None or e.ticket_id != ticket.pk for e in events):
+        ticket.events.all().delete()
+        for event in events:
+            event.pk, event.ticket = None, ticket
+        TicketEvent.objects.bulk_create(events)
     tickets_refresh_repeats(ticket_ids=[ticket.pk])
     ticket.refresh_from_db(fields=["repeat"])
     return derived

@@ -66,7 +66,8 @@ class PolicyFactory(factory.django.DjangoModelFactory):
 
     @factory.post_generation
     def targets(obj, create, extracted, **kwargs):
-        for priority, (response, resolution, always) in (extracted or DEFAULT_TARGETS).items():
+        targets = DEFAULT_TARGETS if extracted is None else extracted
+        for priority, (response, resolution, always) in targets.items():
             SlaTarget.objects.create(
                 policy=obj,
                 priority=priority,

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 
 from tickets.models import Outage, SurveyResponse, Ticket, TicketEvent
+from tickets.services import ClockBook, ticket_refresh_facts
 
 
 class TicketEventInline(admin.TabularInline):
@@ -39,8 +42,27 @@ FACT_FIELDS = [
 ]
 
 
+class TicketForm(forms.ModelForm):
+    class Meta:
+        model = Ticket
+        fields = "__all__"  # noqa: DJ007 - the admin's fieldsets choose the fields
+
+    def clean(self):
+        cleaned = super().clean()
+        contract, priority = cleaned.get("contract"), cleaned.get("priority")
+        if contract and priority:
+            # The ticket's clock comes from its contract's policy: refuse a policy that has
+            # no target for this priority here, with the field, not as an error on save.
+            try:
+                ClockBook().targets(contract.sla_policy_id)
+            except ValidationError as exc:
+                raise ValidationError({"contract": exc.messages}) from None
+        return cleaned
+
+
 @admin.register(Ticket)
 class TicketAdmin(admin.ModelAdmin):
+    form = TicketForm
     list_display = [
         "external_id",
         "vendor",
@@ -106,6 +128,15 @@ class TicketAdmin(admin.ModelAdmin):
         ),
     ]
     inlines = [TicketEventInline, SurveyResponseInline]
+
+    def save_model(self, request, obj, form, change):
+        # Facts are derived before the first write (their columns are required), and again
+        # once the inline events are saved, in save_related.
+        ticket_refresh_facts(ticket=obj)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        ticket_refresh_facts(ticket=form.instance)
 
 
 @admin.register(SurveyResponse)

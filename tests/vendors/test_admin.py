@@ -112,3 +112,69 @@ def test_pages_need_a_login(client):
     response = client.get("/admin/vendors/vendor/")
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+def test_a_ticket_added_in_the_admin_gets_its_facts_from_its_events(admin_client):
+    from tests.factories import ContractFactory
+    from tickets.models import Ticket
+
+    contract = ContractFactory()
+    form = {
+        "source": "manual",
+        "external_id": "M-1",
+        "vendor": str(contract.vendor_id),
+        "contract": str(contract.pk),
+        "priority": "P2",
+        "channel": "phone",
+        "status": "resolved",
+        # Times are entered in TIME_ZONE (UTC); 2026-11-20 16:30 UTC is 16:30 in London.
+        "created_at_0": "2026-11-20",
+        "created_at_1": "16:30:00",
+        "resolved_at_0": "2026-11-23",
+        "resolved_at_1": "10:00:00",
+        **inline(
+            "events",
+            [
+                {
+                    "at_0": "2026-11-23",
+                    "at_1": "09:45:00",
+                    "seq": "0",
+                    "kind": "responded",
+                    "by_vendor": "on",
+                },
+            ],
+        ),
+        **inline("surveys", []),
+    }
+    response = admin_client.post("/admin/tickets/ticket/add/", form)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    ticket = Ticket.objects.get(external_id="M-1")
+    assert ticket.response_seconds == 75 * 60
+    assert ticket.response_met is False
+    assert ticket.resolution_met is True  # 8 business hours: due Mon 15:30
+
+
+def test_a_ticket_resolved_before_it_was_created_is_refused_in_the_admin(admin_client):
+    from tests.factories import ContractFactory
+    from tickets.models import Ticket
+
+    contract = ContractFactory()
+    form = {
+        "source": "manual",
+        "external_id": "M-2",
+        "vendor": str(contract.vendor_id),
+        "contract": str(contract.pk),
+        "priority": "P2",
+        "channel": "phone",
+        "status": "resolved",
+        "created_at_0": "2026-11-20",
+        "created_at_1": "16:30:00",
+        "resolved_at_0": "2026-11-19",
+        "resolved_at_1": "10:00:00",
+        **inline("events", []),
+        **inline("surveys", []),
+    }
+    response = admin_client.post("/admin/tickets/ticket/add/", form)
+    assert response.status_code == 200
+    assert "The ticket cannot be resolved before it was created." in response.content.decode()
+    assert not Ticket.objects.exists()

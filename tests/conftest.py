@@ -17,8 +17,13 @@ REQUIRE_SERVICES = os.environ.get("VENDORSCORE_REQUIRE_SERVICES") == "1"
 
 def _services_configured() -> bool:
     from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
 
-    on_postgres = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+    try:
+        engine = settings.DATABASES["default"]["ENGINE"]
+    except ImproperlyConfigured:  # run without Django (-p no:django): pure-module tests only
+        return False
+    on_postgres = engine.endswith("postgresql")
     return on_postgres and bool(settings.REDIS_URL)
 
 

@@ -91,7 +91,9 @@ class BusinessCalendar(models.Model):
 
     def to_clock(self, years: range | None = None) -> sla.BusinessCalendar:
         """The frozen calendar the SLA clock runs on, with holidays for `years`."""
-        years = years or range(2000, dt.date.today().year + 6)
+        # Public holidays are expanded for a fixed, generous range so that results never
+        # depend on the day the clock was built.
+        years = years or range(2000, 2051)
         hours = tuple((i.weekday, i.start, i.end) for i in self.open_intervals.all())
         dates = {h.date for h in self.holidays.all()}
         if self.holiday_country:

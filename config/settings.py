@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import (
@@ -132,6 +133,17 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 1800, minimum=1)
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 1500, minimum=1)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Nightly at 02:00 in the reporting zone (CELERY_TIMEZONE); breach warnings every 5 minutes.
+CELERY_BEAT_SCHEDULE = {
+    "nightly-recompute": {
+        "task": "scorecards.tasks.nightly_recompute",
+        "schedule": crontab(hour=2, minute=0),
+    },
+    "breach-alerts": {
+        "task": "scorecards.tasks.check_breach_alerts",
+        "schedule": 300.0,
+    },
+}
 
 CACHES = {
     "default": (

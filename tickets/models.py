@@ -87,6 +87,9 @@ class Ticket(models.Model):
     first_contact_resolution = models.BooleanField(null=True, blank=True)
     repeat = models.BooleanField(default=False)
     facts_computed_at = models.DateTimeField(null=True, blank=True)
+    # Set when a manager accepts a dispute: the outcome then counts as `excluded`.
+    response_excluded = models.BooleanField(default=False, db_default=False)
+    resolution_excluded = models.BooleanField(default=False, db_default=False)
 
     # What the source itself said, kept so pages can show where it and we differ.
     source_sla_met = models.BooleanField(null=True, blank=True)

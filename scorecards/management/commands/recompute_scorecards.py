@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+from tqdm import tqdm
+
+from scorecards.models import DirtyPeriod
+from scorecards.periods import Period, PeriodKind, periods_between
+from scorecards.services import all_periods, open_periods, scorecards_recompute
+from vendors.models import Vendor
+
+
+class Command(BaseCommand):
+    help = (
+        "Recompute stored scorecards in the foreground: by default each vendor's dirty and "
+        "open periods, or every period since --since, or all (--all)."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--vendor", type=int, action="append", help="Vendor id (repeatable)")
+        parser.add_argument("--since", type=dt.date.fromisoformat, help="First day, YYYY-MM-DD")
+        parser.add_argument("--all", action="store_true", help="Every period with tickets")
+
+    def handle(self, *args, vendor=None, since=None, all=False, verbosity=1, **options):
+        vendors = Vendor.objects.filter(active=True)
+        if vendor:
+            vendors = Vendor.objects.filter(pk__in=vendor)
+            missing = set(vendor) - set(vendors.values_list("pk", flat=True))
+            if missing:
+                raise CommandError(f"No vendor with id {', '.join(map(str, sorted(missing)))}")
+        today = timezone.localdate()
+        jobs = []
+        for v in vendors.order_by("name"):
+            for kind in PeriodKind:
+                if all:
+                    periods = all_periods(vendor=v, kind=kind)
+                elif since:
+                    periods = list(periods_between(kind, since, today))
+                else:
+                    dirty = DirtyPeriod.objects.filter(vendor=v, period_kind=kind.value)
+                    periods = {
+                        Period(kind, s) for s in dirty.values_list("period_start", flat=True)
+                    }
+                    periods = sorted(periods | set(open_periods(vendor=v, kind=kind, today=today)))
+                jobs.append((v, kind, periods))
+        started, written = time.perf_counter(), 0
+        bar = tqdm(jobs, unit="job", disable=verbosity == 0 or not self.stderr.isatty())
+        for v, kind, periods in bar:
+            bar.set_description(f"{v.name[:24]} {kind.value}")
+            written += scorecards_recompute(vendor=v, kind=kind, periods=periods)
+        self.stdout.write(
+            f"Recomputed {len(jobs)} vendor-period-kinds: {written:,} figures stored "
+            f"in {time.perf_counter() - started:.1f} s."
+        )

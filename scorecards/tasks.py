@@ -1,0 +1,83 @@
+"""Thin Celery tasks: nightly recompute fanned out per vendor, and breach warnings."""
+
+from __future__ import annotations
+
+from celery import chord, shared_task
+from django.core.cache import cache
+from django.db import OperationalError
+from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerError
+
+from scorecards.alerts import alerts_check
+from scorecards.models import DirtyPeriod
+from scorecards.periods import Period, PeriodKind
+from scorecards.services import open_periods, scorecards_recompute
+from vendors.models import Vendor
+
+NIGHTLY_LOCK = "vendorscore:nightly-recompute"
+RETRYABLE = (OperationalError, BrokerError)
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    autoretry_for=RETRYABLE,
+    retry_backoff=True,
+    max_retries=5,
+    soft_time_limit=900,
+    time_limit=1000,
+)
+def recompute_vendor(self, vendor_id: int) -> int:
+    """Recomputes a vendor's dirty periods and its open ones; idempotent (upserts)."""
+    vendor = Vendor.objects.get(pk=vendor_id)
+    today = timezone.localdate()
+    written = 0
+    for kind in PeriodKind:
+        dirty = DirtyPeriod.objects.filter(vendor=vendor, period_kind=kind.value)
+        periods = {Period(kind, start) for start in dirty.values_list("period_start", flat=True)}
+        periods |= set(open_periods(vendor=vendor, kind=kind, today=today))
+        written += scorecards_recompute(vendor=vendor, kind=kind, periods=periods)
+    return written
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    autoretry_for=RETRYABLE,
+    retry_backoff=True,
+    max_retries=3,
+    soft_time_limit=240,
+    time_limit=300,
+)
+def nightly_recompute(self) -> list[int]:
+    """Fans out one recompute per active vendor; a lock stops two runs overlapping.
+
+    The lock is held until the last vendor's task is done (the chord's callback releases
+    it), and expires on its own after six hours should a worker die mid-run.
+    """
+    if not cache.add(NIGHTLY_LOCK, "running", timeout=6 * 3600):
+        return []
+    vendor_ids = list(Vendor.objects.filter(active=True).values_list("pk", flat=True))
+    if not vendor_ids:
+        cache.delete(NIGHTLY_LOCK)
+        return []
+    chord(recompute_vendor.si(v) for v in vendor_ids)(release_nightly_lock.si())
+    return vendor_ids
+
+
+@shared_task(soft_time_limit=30, time_limit=60)
+def release_nightly_lock() -> None:
+    cache.delete(NIGHTLY_LOCK)
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    autoretry_for=RETRYABLE,
+    retry_backoff=True,
+    max_retries=3,
+    soft_time_limit=200,
+    time_limit=240,
+)
+def check_breach_alerts(self) -> int:
+    return len(alerts_check())

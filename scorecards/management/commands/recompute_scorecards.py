@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from tqdm import tqdm
 
-from scorecards.models import DirtyPeriod
+from scorecards.models import DirtyPeriod, MetricValue
 from scorecards.periods import Period, PeriodKind, periods_between
 from scorecards.services import all_periods, open_periods, scorecards_recompute
 from vendors.models import Vendor
@@ -23,8 +23,16 @@ class Command(BaseCommand):
         parser.add_argument("--vendor", type=int, action="append", help="Vendor id (repeatable)")
         parser.add_argument("--since", type=dt.date.fromisoformat, help="First day, YYYY-MM-DD")
         parser.add_argument("--all", action="store_true", help="Every period with tickets")
+        parser.add_argument(
+            "--unless-computed",
+            action="store_true",
+            help="Do nothing if figures are already stored (make demo uses this)",
+        )
 
     def handle(self, *args, vendor=None, since=None, all=False, verbosity=1, **options):
+        if options["unless_computed"] and MetricValue.objects.exists():
+            self.stdout.write("Figures are already stored; nothing to do.")
+            return
         vendors = Vendor.objects.filter(active=True)
         if vendor:
             vendors = Vendor.objects.filter(pk__in=vendor)

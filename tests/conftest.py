@@ -9,10 +9,16 @@ never a skip.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
 REQUIRE_SERVICES = os.environ.get("VENDORSCORE_REQUIRE_SERVICES") == "1"
+# The real ticket logs live in shared/data beside the checkout (CI has them there).
+SHARED_DATA = Path(
+    os.environ.get("VENDORSCORE_SHARED_DATA")
+    or Path(__file__).resolve().parents[2] / "shared" / "data"
+)
 
 
 def _services_configured() -> bool:
@@ -28,11 +34,16 @@ def _services_configured() -> bool:
 
 
 def pytest_collection_modifyitems(config, items):
-    if REQUIRE_SERVICES or _services_configured():
+    # In CI nothing is deselected: a missing service or data file fails its tests.
+    if REQUIRE_SERVICES:
         return
+    skip_services = not _services_configured()
+    skip_data = not SHARED_DATA.is_dir()
     kept, deselected = [], []
     for item in items:
-        (deselected if item.get_closest_marker("integration") else kept).append(item)
+        needs_services = item.get_closest_marker("integration") and skip_services
+        needs_data = item.get_closest_marker("realdata") and skip_data
+        (deselected if needs_services or needs_data else kept).append(item)
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = kept
@@ -43,8 +54,9 @@ def pytest_terminal_summary(terminalreporter, config):
     count = getattr(config, "_vendorscore_deselected", 0)
     if count:
         terminalreporter.write_line(
-            f"{count} integration tests not run: set DATABASE_URL (PostgreSQL) and REDIS_URL "
-            "to run them (CI does, with VENDORSCORE_REQUIRE_SERVICES=1)."
+            f"{count} tests not run: integration tests need DATABASE_URL (PostgreSQL) and "
+            f"REDIS_URL, real-data tests need {SHARED_DATA} (CI has both and sets "
+            "VENDORSCORE_REQUIRE_SERVICES=1, so there they fail rather than go missing)."
         )
 
 
@@ -56,3 +68,18 @@ def require_services():
     engine = settings.DATABASES["default"]["ENGINE"]
     assert engine.endswith("postgresql"), f"DATABASE_URL must name PostgreSQL, got {engine}"
     assert settings.REDIS_URL, "REDIS_URL must be set for integration tests"
+
+
+@pytest.fixture(autouse=True)
+def tasks_run_in_process(request):
+    """Unit tests run Celery tasks in-process even when REDIS_URL names a broker; only the
+    integration tests talk to a real worker."""
+    if request.node.get_closest_marker("integration"):
+        yield
+        return
+    from config.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous

@@ -1,0 +1,1 @@
+"""Ticket ingestion: one reader per source format, one shared upsert."""

@@ -93,6 +93,14 @@ def compute_vendor(
     sums: dict[tuple[Subject, dt.date], _Sums] = defaultdict(_Sums)
     technicians_by: dict[tuple[Subject, dt.date], set[int]] = defaultdict(set)
 
+    # Created and resolved counts of every period in the span, asked for or not, so the
+    # backlog can be carried across gaps between the periods being recomputed.
+    flows: dict[tuple[Subject, dt.date], list[float]] = defaultdict(lambda: [0.0, 0.0])
+
+    def flow(row, index: int, count: int) -> None:
+        for subject in _subjects(vendor.pk, row["contract_id"], row["technician_id"]):
+            flows[(subject, row["period"])][index] += count
+
     def add(period_start, contract_id, technician_id, values: dict) -> None:
         if period_start not in starts:
             return
@@ -112,6 +120,7 @@ def compute_vendor(
         )
 
     for row in grouped(tickets, "created_at", created=Count("id")):
+        flow(row, 0, row["created"])
         add(row["period"], row["contract_id"], row["technician_id"], {"created": row["created"]})
 
     for row in grouped(
@@ -124,6 +133,7 @@ def compute_vendor(
         repeats=Count("id", filter=Q(repeat=True)),
         escalated=Count("id", filter=Q(escalated=True)),
     ):
+        flow(row, 1, row["resolved"])
         values = {
             k: row[k]
             for k in ("resolved", "resolution_seconds", "fcr", "reopened", "repeats", "escalated")
@@ -191,11 +201,11 @@ def compute_vendor(
         )
         weights, targets = _weights_and_targets(contract, subject[0], overrides)
         result.targets[subject] = targets
-        backlog = opening.get(subject, 0.0)
+        backlog_at = _backlog_series(opening.get(subject, 0.0), subject, flows, periods)
         for period in periods:
             key = (subject, period.start)
             s = sums.get(key, _Sums())
-            backlog += s["created"] - s["resolved"]
+            backlog = backlog_at[period.start]
             if subject[0] == TECHNICIAN and not s and not backlog:
                 continue  # a technician with nothing in the period has no row at all
             days = _days_for(subject, contract_by_id, business_days, period)
@@ -228,6 +238,18 @@ def compute_vendor(
             detail={} if score is None else {"grade": score.grade},
         )
     return result
+
+
+def _backlog_series(opening, subject, flows, periods) -> dict[dt.date, float]:
+    """Open tickets at each period's end: the opening backlog carried through every period
+    of the span, including those between the ones asked for."""
+    out, backlog, period = {}, opening, periods[0]
+    while period.start <= periods[-1].start:
+        created, resolved = flows.get((subject, period.start), (0.0, 0.0))
+        backlog += created - resolved
+        out[period.start] = backlog
+        period = period.next()
+    return out
 
 
 def _subjects(vendor_id: int, contract_id: int | None, technician_id: int | None):

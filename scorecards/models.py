@@ -47,7 +47,7 @@ class MetricValue(SubjectPeriod):
         default=0, help_text="Outcomes left out because a dispute was accepted."
     )
     detail = models.JSONField(default=dict, blank=True)
-    computed_at = models.DateTimeField()
+    computed_at = models.DateTimeField()  # when this figure last changed (see _store)
 
     class Meta:
         constraints = [

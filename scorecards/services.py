@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from scorecards.compute import Figure, Overrides, Result, compute_vendor
@@ -99,17 +100,22 @@ def scorecards_recompute(
 
 
 def _store(vendor: Vendor, kind: PeriodKind, result: Result, now: dt.datetime) -> int:
-    rows = []
-    for ((subject_kind, subject_id), start), figures in result.figures.items():
-        for metric, f in figures.items():
-            rows.append(_metric_row(vendor, kind, subject_kind, subject_id, start, metric, f, now))
-    MetricValue.objects.bulk_create(
-        rows,
-        batch_size=2000,
-        update_conflicts=True,
-        unique_fields=KEY_FIELDS,
-        update_fields=VALUE_FIELDS,
-    )
+    if connection.vendor == "postgresql":
+        written = _copy_metric_values(vendor, kind, result, now)
+    else:
+        rows = [
+            _metric_row(vendor, kind, subject_kind, subject_id, start, metric, f, now)
+            for ((subject_kind, subject_id), start), figures in result.figures.items()
+            for metric, f in figures.items()
+        ]
+        MetricValue.objects.bulk_create(
+            rows,
+            batch_size=2000,
+            update_conflicts=True,
+            unique_fields=KEY_FIELDS,
+            update_fields=VALUE_FIELDS,
+        )
+        written = len(rows)
     cards = []
     for ((subject_kind, subject_id), start), score in result.scores.items():
         cards.append(
@@ -137,7 +143,84 @@ def _store(vendor: Vendor, kind: PeriodKind, result: Result, now: dt.datetime) -
         unique_fields=["subject_kind", "subject_id", "period_kind", "period_start"],
         update_fields=["vendor", "score", "grade", "weights", "targets", "computed_at"],
     )
-    return len(rows)
+    return written
+
+
+_COPY_COLUMNS = [
+    "vendor_id",
+    "subject_kind",
+    "subject_id",
+    "period_kind",
+    "period_start",
+    "metric",
+    "value",
+    "numerator",
+    "denominator",
+    "sample_size",
+    "ci_low",
+    "ci_high",
+    "low_sample",
+    "excluded",
+    "detail",
+    "computed_at",
+]
+
+
+def _copy_metric_values(vendor, kind, result: Result, now) -> int:
+    """PostgreSQL: COPY into a temporary table, then one INSERT .. ON CONFLICT DO UPDATE.
+
+    A full recompute writes millions of figures; building a model instance per figure would
+    cost more than computing them.
+    """
+    table = MetricValue._meta.db_table
+    columns = ", ".join(_COPY_COLUMNS)
+    values = _COPY_COLUMNS[6:-1]  # what a figure is, without when it was computed
+    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in [*values, "computed_at", "vendor_id"])
+    # Rewriting an unchanged row costs a new tuple and index entries; most nights most
+    # figures do not change, so only changed ones are written (computed_at = last change).
+    changed = (
+        f"({', '.join(f'{table}.{c}' for c in values)}) IS DISTINCT FROM "
+        f"({', '.join(f'EXCLUDED.{c}' for c in values)})"
+    )
+    count = 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS vs_metric_stage ON COMMIT DELETE ROWS AS "
+            f"SELECT {columns} FROM {table} WITH NO DATA"
+        )
+        cursor.execute("TRUNCATE vs_metric_stage")
+        with cursor.connection.cursor().copy(
+            f"COPY vs_metric_stage ({columns}) FROM STDIN"
+        ) as copy:
+            for ((subject_kind, subject_id), start), figures in result.figures.items():
+                for metric, f in figures.items():
+                    copy.write_row(
+                        (
+                            vendor.pk,
+                            subject_kind,
+                            subject_id,
+                            kind.value,
+                            start,
+                            metric,
+                            _dec(f.value),
+                            _dec(f.numerator),
+                            _dec(f.denominator),
+                            f.sample_size,
+                            _dec(f.ci[0]) if f.ci else None,
+                            _dec(f.ci[1]) if f.ci else None,
+                            f.low_sample,
+                            f.excluded,
+                            json.dumps(f.detail),
+                            now,
+                        )
+                    )
+                    count += 1
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM vs_metric_stage "
+            f"ON CONFLICT (subject_kind, subject_id, period_kind, period_start, metric) "
+            f"DO UPDATE SET {updates} WHERE {changed}"
+        )
+    return count
 
 
 def _metric_row(vendor, kind, subject_kind, subject_id, start, metric, f: Figure, now):

@@ -239,3 +239,18 @@ def test_the_recompute_command_names_an_unknown_vendor():
 
     with pytest.raises(CommandError, match="No vendor with id 999"):
         call_command("recompute_scorecards", "--vendor", "999")
+
+
+def test_backlog_is_carried_across_periods_that_are_not_recomputed(contract):
+    # Opened in October, resolved in December: open at the end of October and November.
+    make_ticket(contract, 1, created=at(10, 5, 10), reply=at(10, 5, 10, 30), resolved=at(12, 2, 12))
+    make_ticket(contract, 2, created=at(11, 5, 10), reply=at(11, 5, 10, 30), resolved=at(11, 5, 12))
+    october = Period.containing("month", dt.date(2026, 10, 1))
+    december = Period.containing("month", dt.date(2026, 12, 1))
+    scorecards_recompute(vendor=contract.vendor, kind="month", periods=[october, december], now=NOW)
+    backlog = dict(
+        MetricValue.objects.filter(subject_kind="vendor", metric="backlog").values_list(
+            "period_start", "value"
+        )
+    )
+    assert backlog == {october.start: 1, december.start: 0}

@@ -11,7 +11,7 @@ from kombu.exceptions import OperationalError as BrokerError
 from scorecards.alerts import alerts_check
 from scorecards.models import DirtyPeriod
 from scorecards.periods import Period, PeriodKind
-from scorecards.services import open_periods, scorecards_recompute
+from scorecards.services import all_periods, open_periods, scorecards_recompute
 from vendors.models import Vendor
 
 NIGHTLY_LOCK = "vendorscore:nightly-recompute"
@@ -27,15 +27,18 @@ RETRYABLE = (OperationalError, BrokerError)
     soft_time_limit=900,
     time_limit=1000,
 )
-def recompute_vendor(self, vendor_id: int) -> int:
-    """Recomputes a vendor's dirty periods and its open ones; idempotent (upserts)."""
+def recompute_vendor(self, vendor_id: int, every_period: bool = False) -> int:
+    """Recomputes a vendor's dirty and open periods (or all); idempotent (upserts)."""
     vendor = Vendor.objects.get(pk=vendor_id)
     today = timezone.localdate()
     written = 0
     for kind in PeriodKind:
-        dirty = DirtyPeriod.objects.filter(vendor=vendor, period_kind=kind.value)
-        periods = {Period(kind, start) for start in dirty.values_list("period_start", flat=True)}
-        periods |= set(open_periods(vendor=vendor, kind=kind, today=today))
+        if every_period:
+            periods = set(all_periods(vendor=vendor, kind=kind))
+        else:
+            dirty = DirtyPeriod.objects.filter(vendor=vendor, period_kind=kind.value)
+            periods = {Period(kind, s) for s in dirty.values_list("period_start", flat=True)}
+            periods |= set(open_periods(vendor=vendor, kind=kind, today=today))
         written += scorecards_recompute(vendor=vendor, kind=kind, periods=periods)
     return written
 

@@ -7,10 +7,6 @@ VENDORSCORE_REQUIRE_SERVICES=1 (CI) a missing service fails them, it never skips
 from __future__ import annotations
 
 import datetime as dt
-import os
-import subprocess
-import sys
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -23,7 +19,6 @@ from tickets.models import Ticket, TicketEvent
 from tickets.services import ticket_refresh_facts
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("require_services")]
-ROOT = Path(__file__).resolve().parents[2]
 LONDON = ZoneInfo("Europe/London")
 
 
@@ -37,43 +32,6 @@ def test_redis_answers_and_keeps_what_it_is_given():
     client = redis.Redis.from_url(settings.REDIS_URL)
     client.set("vendorscore:test", "42", ex=30)
     assert client.get("vendorscore:test") == b"42"
-
-
-@pytest.fixture
-def celery_worker_process(transactional_db):
-    """A real `celery worker` on the test database, stopped after the test."""
-    db = settings.DATABASES["default"]
-    url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-    env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": settings.REDIS_URL}
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--pool",
-            "solo",
-            "--loglevel",
-            "WARNING",
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        yield worker
-    finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
 
 
 def test_a_worker_derives_a_tickets_facts_in_the_shared_database(celery_worker_process):

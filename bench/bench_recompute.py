@@ -35,8 +35,7 @@ django.setup()
 from django.db import connection, connections  # noqa: E402
 
 from scorecards.models import DirtyPeriod, MetricValue  # noqa: E402
-from scorecards.periods import Period, PeriodKind  # noqa: E402
-from scorecards.services import all_periods, periods_mark_dirty, scorecards_recompute  # noqa: E402
+from scorecards.services import periods_mark_dirty, scorecards_recompute_vendor  # noqa: E402
 from tickets.models import Ticket  # noqa: E402
 from vendors.models import (  # noqa: E402
     BusinessCalendar,
@@ -212,26 +211,13 @@ def _month(day: dt.date, months: int) -> dt.date:
 def recompute_vendor_all(vendor_id: int) -> int:
     connections.close_all()  # a forked worker must not share its parent's connection
     vendor = Vendor.objects.get(pk=vendor_id)
-    return sum(
-        scorecards_recompute(
-            vendor=vendor, kind=kind, periods=all_periods(vendor=vendor, kind=kind)
-        )
-        for kind in PeriodKind
-    )
+    return scorecards_recompute_vendor(vendor=vendor, every_period=True)
 
 
 def recompute_vendor_dirty(vendor_id: int) -> int:
     connections.close_all()
-    vendor = Vendor.objects.get(pk=vendor_id)
-    written = 0
-    for kind in PeriodKind:
-        starts = DirtyPeriod.objects.filter(vendor=vendor, period_kind=kind.value).values_list(
-            "period_start", flat=True
-        )
-        periods = [Period(kind, s) for s in starts]
-        if periods:
-            written += scorecards_recompute(vendor=vendor, kind=kind, periods=periods)
-    return written
+    # What the nightly task does: the dirty periods plus the open ones.
+    return scorecards_recompute_vendor(vendor=Vendor.objects.get(pk=vendor_id))
 
 
 def run(fn, vendor_ids, workers: int) -> tuple[float, int]:

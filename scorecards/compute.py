@@ -16,6 +16,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Count, DateField, F, Q, Sum
 from django.db.models.functions import Trunc
 
@@ -68,12 +69,76 @@ class _Sums(defaultdict):
         super().__init__(float)
 
 
+@dataclass
+class DailyTotals:
+    """Additive figures per (local day, contract, technician): read once per vendor and span,
+    then summed into weeks, months and quarters alike."""
+
+    first: dt.date
+    last: dt.date  # inclusive
+    rows: list[tuple[dt.date, int | None, int | None, dict[str, float]]]
+
+
+def daily_totals(*, vendor: Vendor, first: dt.date, last: dt.date) -> DailyTotals:
+    zone = settings.REPORTING_TIME_ZONE
+    tz = ZoneInfo(zone)
+    lo = dt.datetime.combine(first, dt.time(0), tz)
+    hi = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(0), tz)
+    tickets = Ticket.objects.filter(vendor=vendor)
+    rows: list[tuple[dt.date, int | None, int | None, dict[str, float]]] = []
+
+    def grouped(qs, timestamp: str, prefix: str = "", **aggregates):
+        day = Trunc(timestamp, "day", output_field=DateField(), tzinfo=tz)
+        found = (
+            qs.filter(**{f"{timestamp}__gte": lo, f"{timestamp}__lt": hi})
+            .annotate(day=day)
+            .values("day", "contract_id", "technician_id")
+            .annotate(**aggregates)
+            .order_by()
+        )
+        for row in found:
+            values = {f"{prefix}{k}": row[k] or 0 for k in aggregates}
+            rows.append((row["day"], row["contract_id"], row["technician_id"], values))
+
+    grouped(tickets, "created_at", created=Count("id"))
+    grouped(
+        tickets,
+        "resolved_at",
+        resolved=Count("id"),
+        resolution_seconds=Sum("resolution_seconds"),
+        fcr=Count("id", filter=Q(first_contact_resolution=True)),
+        reopened=Count("id", filter=Q(reopen_count__gt=0)),
+        repeats=Count("id", filter=Q(repeat=True)),
+        escalated=Count("id", filter=Q(escalated=True)),
+    )
+    grouped(
+        tickets.filter(response_seconds__isnull=False),
+        "first_response_at",
+        responses=Count("id"),
+        response_seconds=Sum("response_seconds"),
+    )
+    for target in ("response", "resolution"):
+        met, excluded = f"{target}_met", f"{target}_excluded"
+        grouped(
+            tickets.filter(**{f"{met}__isnull": False}),
+            f"{target}_outcome_at",
+            prefix=f"{target}_",
+            # Named apart from the columns: an aggregate may not share a filtered field's name.
+            met=Count("id", filter=Q(**{met: True, excluded: False})),
+            breached=Count("id", filter=Q(**{met: False, excluded: False})),
+            excluded=Count("id", filter=Q(**{excluded: True})),
+        )
+    _survey_rows(vendor, tz, lo, hi, rows)
+    return DailyTotals(first, last, rows)
+
+
 def compute_vendor(
     *,
     vendor: Vendor,
     kind: PeriodKind | str,
     periods: Iterable[Period],
     overrides: Overrides | None = None,
+    daily: DailyTotals | None = None,
 ) -> Result:
     kind = PeriodKind(kind)
     periods = sorted(set(periods))
@@ -82,6 +147,9 @@ def compute_vendor(
         return Result({}, {}, {})
     lo, _ = periods[0].bounds(zone)
     _, hi = periods[-1].bounds(zone)
+    last_day = periods[-1].end - dt.timedelta(days=1)
+    if daily is None or daily.first > periods[0].start or daily.last < last_day:
+        daily = daily_totals(vendor=vendor, first=periods[0].start, last=last_day)
     starts = {p.start for p in periods}
     contracts = list(
         Contract.objects.filter(vendor=vendor)
@@ -92,79 +160,32 @@ def compute_vendor(
 
     sums: dict[tuple[Subject, dt.date], _Sums] = defaultdict(_Sums)
     technicians_by: dict[tuple[Subject, dt.date], set[int]] = defaultdict(set)
-
     # Created and resolved counts of every period in the span, asked for or not, so the
     # backlog can be carried across gaps between the periods being recomputed.
     flows: dict[tuple[Subject, dt.date], list[float]] = defaultdict(lambda: [0.0, 0.0])
+    period_of: dict[dt.date, dt.date] = {}
 
-    def flow(row, index: int, count: int) -> None:
-        for subject in _subjects(vendor.pk, row["contract_id"], row["technician_id"]):
-            flows[(subject, row["period"])][index] += count
-
-    def add(period_start, contract_id, technician_id, values: dict) -> None:
-        if period_start not in starts:
-            return
-        for subject in _subjects(vendor.pk, contract_id, technician_id):
-            bucket = sums[(subject, period_start)]
+    for day, contract_id, technician_id, values in daily.rows:
+        if not periods[0].start <= day <= last_day:
+            continue
+        start = period_of.get(day)
+        if start is None:
+            start = period_of[day] = Period.containing(kind, day).start
+        subjects = list(_subjects(vendor.pk, contract_id, technician_id))
+        if "created" in values or "resolved" in values:
+            for subject in subjects:
+                flow = flows[(subject, start)]
+                flow[0] += values.get("created", 0)
+                flow[1] += values.get("resolved", 0)
+        if start not in starts:
+            continue
+        for subject in subjects:
+            bucket = sums[(subject, start)]
             for key, value in values.items():
-                bucket[key] += value or 0
-
-    def grouped(qs, timestamp: str, **aggregates):
-        period = Trunc(timestamp, kind.value, output_field=DateField(), tzinfo=ZoneInfo(zone))
-        return (
-            qs.filter(**{f"{timestamp}__gte": lo, f"{timestamp}__lt": hi})
-            .annotate(period=period)
-            .values("period", "contract_id", "technician_id")
-            .annotate(**aggregates)
-            .order_by()
-        )
-
-    for row in grouped(tickets, "created_at", created=Count("id")):
-        flow(row, 0, row["created"])
-        add(row["period"], row["contract_id"], row["technician_id"], {"created": row["created"]})
-
-    for row in grouped(
-        tickets,
-        "resolved_at",
-        resolved=Count("id"),
-        resolution_seconds=Sum("resolution_seconds"),
-        fcr=Count("id", filter=Q(first_contact_resolution=True)),
-        reopened=Count("id", filter=Q(reopen_count__gt=0)),
-        repeats=Count("id", filter=Q(repeat=True)),
-        escalated=Count("id", filter=Q(escalated=True)),
-    ):
-        flow(row, 1, row["resolved"])
-        values = {
-            k: row[k]
-            for k in ("resolved", "resolution_seconds", "fcr", "reopened", "repeats", "escalated")
-        }
-        add(row["period"], row["contract_id"], row["technician_id"], values)
-        if row["technician_id"] and row["period"] in starts:
-            for subject in _subjects(vendor.pk, row["contract_id"], None):
-                technicians_by[(subject, row["period"])].add(row["technician_id"])
-
-    for row in grouped(
-        tickets.filter(response_seconds__isnull=False),
-        "first_response_at",
-        responses=Count("id"),
-        response_seconds=Sum("response_seconds"),
-    ):
-        values = {"responses": row["responses"], "response_seconds": row["response_seconds"]}
-        add(row["period"], row["contract_id"], row["technician_id"], values)
-
-    for target in ("response", "resolution"):
-        met, excluded = f"{target}_met", f"{target}_excluded"
-        for row in grouped(
-            tickets.filter(**{f"{met}__isnull": False}),
-            f"{target}_outcome_at",
-            met=Count("id", filter=Q(**{met: True, excluded: False})),
-            breached=Count("id", filter=Q(**{met: False, excluded: False})),
-            excluded=Count("id", filter=Q(**{excluded: True})),
-        ):
-            values = {f"{target}_{k}": row[k] for k in ("met", "breached", "excluded")}
-            add(row["period"], row["contract_id"], row["technician_id"], values)
-
-    _add_surveys(vendor, kind, zone, lo, hi, add)
+                bucket[key] += value
+        if technician_id and values.get("resolved"):
+            for subject in subjects[:-1] if subjects[-1][0] == TECHNICIAN else subjects:
+                technicians_by[(subject, start)].add(technician_id)
 
     # Backlog at each period's end = created before it - resolved before it, carried forward.
     before = tickets.filter(created_at__lt=lo)
@@ -260,22 +281,22 @@ def _subjects(vendor_id: int, contract_id: int | None, technician_id: int | None
         yield (TECHNICIAN, technician_id)
 
 
-def _add_surveys(vendor, kind, zone, lo, hi, add) -> None:
-    period = Trunc("answered_at", kind.value, output_field=DateField(), tzinfo=ZoneInfo(zone))
-    rows = (
+def _survey_rows(vendor, tz, lo, hi, rows) -> None:
+    day = Trunc("answered_at", "day", output_field=DateField(), tzinfo=tz)
+    found = (
         SurveyResponse.objects.filter(
             ticket__vendor=vendor, answered_at__gte=lo, answered_at__lt=hi
         )
         .annotate(
-            period=period,
+            day=day,
             contract_id=F("ticket__contract_id"),
             technician_id=F("ticket__technician_id"),
         )
-        .values("period", "contract_id", "technician_id", "scale", "score")
+        .values("day", "contract_id", "technician_id", "scale", "score")
         .annotate(n=Count("id"))
         .order_by()
     )
-    for row in rows:
+    for row in found:
         n, score = row["n"], row["score"]
         if row["scale"] == 5:
             values = {"answers": n, "score_sum": score * n, f"answers_{score}": n}
@@ -287,11 +308,13 @@ def _add_surveys(vendor, kind, zone, lo, hi, add) -> None:
                 values["promoters"] = n
             elif score <= 6:
                 values["detractors"] = n
-        add(row["period"], row["contract_id"], row["technician_id"], values)
+        rows.append((row["day"], row["contract_id"], row["technician_id"], values))
 
 
 def _percentiles(tickets, kind, zone, lo, hi, starts, vendor_id) -> dict:
     """Medians and 90th percentiles, which do not add up, per subject kind."""
+    if connection.vendor == "postgresql":
+        return _percentiles_postgresql(kind, zone, lo, hi, starts, vendor_id)
     out: dict[tuple[Subject, dt.date], dict[str, float | None]] = defaultdict(dict)
     period_of = {
         ts: Trunc(ts, kind.value, output_field=DateField(), tzinfo=ZoneInfo(zone))
@@ -326,8 +349,49 @@ def _percentiles(tickets, kind, zone, lo, hi, starts, vendor_id) -> dict:
     return out
 
 
+_STEP = {"week": "1 week", "month": "1 month", "quarter": "3 months"}
+
+
+def _percentiles_postgresql(kind, zone, lo, hi, starts, vendor_id) -> dict:
+    """The same with GROUPING SETS: one scan per figure serves all three subject kinds."""
+    out: dict[tuple[Subject, dt.date], dict[str, float | None]] = defaultdict(dict)
+    specs = [
+        ("resolved_at", "resolution_seconds", "resolution_time"),
+        ("first_response_at", "response_seconds", "response_time"),
+    ]
+    for timestamp, column, name in specs:
+        sql = f"""
+            SELECT date_trunc(%(kind)s, {timestamp} AT TIME ZONE %(zone)s)::date AS period,
+                   contract_id, technician_id, GROUPING(contract_id, technician_id),
+                   percentile_cont(0.5) WITHIN GROUP (ORDER BY {column}),
+                   percentile_cont(0.9) WITHIN GROUP (ORDER BY {column})
+            FROM {Ticket._meta.db_table}
+            WHERE vendor_id = %(vendor)s AND {timestamp} >= %(lo)s AND {timestamp} < %(hi)s
+              AND {column} IS NOT NULL
+            GROUP BY GROUPING SETS ((1), (1, contract_id), (1, technician_id))
+        """
+        params = {"kind": kind.value, "zone": zone, "vendor": vendor_id, "lo": lo, "hi": hi}
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            found = cursor.fetchall()
+        for period, contract_id, technician_id, grouping, p50, p90 in found:
+            # GROUPING bits: 3 = neither column (the vendor), 1 = contract, 2 = technician.
+            subject = {
+                3: (VENDOR, vendor_id),
+                1: (CONTRACT, contract_id),
+                2: (TECHNICIAN, technician_id),
+            }[grouping]
+            if subject[1] is None or period not in starts:
+                continue
+            out[(subject, period)][f"{name}_p50"] = p50
+            out[(subject, period)][f"{name}_p90"] = p90
+    return out
+
+
 def _backlog_ages(tickets, periods, zone, vendor_id) -> dict[dt.date, float | None]:
     """Median age in hours of the vendor's tickets still open at each period's end."""
+    if connection.vendor == "postgresql":
+        return _backlog_ages_postgresql(periods, zone, vendor_id)
     ages: dict[dt.date, float | None] = {}
     for period in periods:
         _, end = period.bounds(zone)
@@ -346,6 +410,48 @@ def _backlog_ages(tickets, periods, zone, vendor_id) -> dict[dt.date, float | No
         median_created = low + (high - low) / 2
         ages[period.start] = (end - median_created).total_seconds() / 3600
     return ages
+
+
+def _backlog_ages_postgresql(periods, zone, vendor_id) -> dict[dt.date, float | None]:
+    """One query: each ticket that outlives a period boundary is expanded into the period
+    ends it was open at (generate_series), so only tickets crossing a boundary are touched."""
+    kind = periods[0].kind.value
+    lo, _ = periods[0].bounds(zone)
+    _, hi = periods[-1].bounds(zone)
+    sql = f"""
+        SELECT (e.end_local - interval %(step)s)::date AS period_start,
+               percentile_cont(0.5) WITHIN GROUP (
+                   ORDER BY extract(epoch FROM (e.end_local AT TIME ZONE %(zone)s) - t.created_at)
+               ) / 3600.0
+        FROM {Ticket._meta.db_table} t
+        CROSS JOIN LATERAL generate_series(
+            date_trunc(%(kind)s, t.created_at AT TIME ZONE %(zone)s) + interval %(step)s,
+            COALESCE(t.resolved_at, %(hi)s) AT TIME ZONE %(zone)s,
+            interval %(step)s
+        ) AS e(end_local)
+        WHERE t.vendor_id = %(vendor)s
+          AND t.created_at < %(hi)s
+          AND (t.resolved_at IS NULL OR t.resolved_at >= %(lo)s)
+          AND (t.resolved_at IS NULL
+               OR date_trunc(%(kind)s, t.resolved_at AT TIME ZONE %(zone)s)
+                  > date_trunc(%(kind)s, t.created_at AT TIME ZONE %(zone)s))
+          AND e.end_local > %(lo_local)s AND e.end_local <= %(hi_local)s
+        GROUP BY 1
+    """
+    params = {
+        "step": _STEP[kind],
+        "zone": zone,
+        "kind": kind,
+        "vendor": vendor_id,
+        "lo": lo,
+        "hi": hi,
+        "lo_local": lo.replace(tzinfo=None),
+        "hi_local": hi.replace(tzinfo=None),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        found = dict(cursor.fetchall())
+    return {p.start: found.get(p.start) for p in periods}
 
 
 def _uptime(vendor, contracts, periods, zone) -> dict[tuple[Subject, dt.date], dict]:

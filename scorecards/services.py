@@ -12,7 +12,14 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from scorecards.compute import Figure, Overrides, Result, compute_vendor
+from scorecards.compute import (
+    DailyTotals,
+    Figure,
+    Overrides,
+    Result,
+    compute_vendor,
+    daily_totals,
+)
 from scorecards.metrics import SCORED
 from scorecards.models import (
     ClosedPeriod,
@@ -67,6 +74,7 @@ def scorecards_recompute(
     kind: PeriodKind | str,
     periods: Iterable[Period],
     now: dt.datetime | None = None,
+    daily: DailyTotals | None = None,
 ) -> int:
     """Computes and stores (upserts) every figure of the vendor for these periods.
 
@@ -85,7 +93,7 @@ def scorecards_recompute(
     ]
     if not periods:
         return 0
-    result = compute_vendor(vendor=vendor, kind=kind, periods=periods)
+    result = compute_vendor(vendor=vendor, kind=kind, periods=periods, daily=daily)
     reopened = {start: c for start, c in closed.items() if c.reopened_at is not None}
     if reopened:
         _record_restatements(vendor, kind, result, reopened, now)
@@ -97,6 +105,32 @@ def scorecards_recompute(
         marked_at__lte=now,
     ).delete()
     return written
+
+
+def scorecards_recompute_vendor(
+    *, vendor: Vendor, every_period: bool = False, now: dt.datetime | None = None
+) -> int:
+    """A vendor's dirty and open periods (or every period) of all three kinds, reading the
+    vendor's daily totals once for all of them."""
+    today = timezone.localdate()
+    plan = {}
+    for kind in PeriodKind:
+        if every_period:
+            plan[kind] = set(all_periods(vendor=vendor, kind=kind))
+        else:
+            dirty = DirtyPeriod.objects.filter(vendor=vendor, period_kind=kind.value)
+            plan[kind] = {Period(kind, s) for s in dirty.values_list("period_start", flat=True)}
+            plan[kind] |= set(open_periods(vendor=vendor, kind=kind, today=today))
+    spans = [(min(ps).start, max(ps).end - dt.timedelta(days=1)) for ps in plan.values() if ps]
+    if not spans:
+        return 0
+    daily = daily_totals(
+        vendor=vendor, first=min(s for s, _ in spans), last=max(e for _, e in spans)
+    )
+    return sum(
+        scorecards_recompute(vendor=vendor, kind=kind, periods=periods, now=now, daily=daily)
+        for kind, periods in plan.items()
+    )
 
 
 def _store(vendor: Vendor, kind: PeriodKind, result: Result, now: dt.datetime) -> int:

@@ -5,13 +5,10 @@ from __future__ import annotations
 from celery import chord, shared_task
 from django.core.cache import cache
 from django.db import OperationalError
-from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
 from scorecards.alerts import alerts_check
-from scorecards.models import DirtyPeriod
-from scorecards.periods import Period, PeriodKind
-from scorecards.services import all_periods, open_periods, scorecards_recompute
+from scorecards.services import scorecards_recompute_vendor
 from vendors.models import Vendor
 
 NIGHTLY_LOCK = "vendorscore:nightly-recompute"
@@ -30,17 +27,7 @@ RETRYABLE = (OperationalError, BrokerError)
 def recompute_vendor(self, vendor_id: int, every_period: bool = False) -> int:
     """Recomputes a vendor's dirty and open periods (or all); idempotent (upserts)."""
     vendor = Vendor.objects.get(pk=vendor_id)
-    today = timezone.localdate()
-    written = 0
-    for kind in PeriodKind:
-        if every_period:
-            periods = set(all_periods(vendor=vendor, kind=kind))
-        else:
-            dirty = DirtyPeriod.objects.filter(vendor=vendor, period_kind=kind.value)
-            periods = {Period(kind, s) for s in dirty.values_list("period_start", flat=True)}
-            periods |= set(open_periods(vendor=vendor, kind=kind, today=today))
-        written += scorecards_recompute(vendor=vendor, kind=kind, periods=periods)
-    return written
+    return scorecards_recompute_vendor(vendor=vendor, every_period=every_period)
 
 
 @shared_task(

@@ -209,6 +209,8 @@ def test_the_vendors_counts_for_the_month(month):
     assert value(f["tickets_created"]) == 27
     assert value(f["tickets_resolved"]) == 26
     assert value(f["backlog"]) == 2  # G7 and G8; G10 was opening backlog, resolved in Nov
+    # At Dec 1 00:00, G7 (Nov 26 10:00) is 110 hours old and G8 (Nov 30 15:00) 9 hours.
+    assert value(f["backlog_age_p50"]) == pytest.approx((110 + 9) / 2)
 
 
 def test_sla_outcomes_count_in_the_month_they_became_final(month):

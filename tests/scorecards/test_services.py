@@ -254,3 +254,30 @@ def test_backlog_is_carried_across_periods_that_are_not_recomputed(contract):
         )
     )
     assert backlog == {october.start: 1, december.start: 0}
+
+
+def test_cost_per_ticket_follows_worked_example_6(contract):
+    from vendors.models import Invoice
+
+    Invoice.objects.create(
+        vendor=contract.vendor,
+        contract=contract,
+        period_start=dt.date(2026, 11, 1),
+        period_end=dt.date(2026, 11, 30),
+        amount=Decimal("1500.00"),
+        currency="GBP",
+    )
+    for n in range(100):
+        day = 2 + n % 20
+        make_ticket(
+            contract,
+            n,
+            created=at(11, day, 10),
+            reply=at(11, day, 10, 30),
+            resolved=at(11, day, 12),
+        )
+    scorecards_recompute(vendor=contract.vendor, kind="month", periods=[NOVEMBER], now=NOW)
+    cost = MetricValue.objects.get(subject_kind="vendor", metric="cost_per_ticket")
+    assert cost.value == Decimal("15.0000")
+    assert (cost.numerator, cost.denominator) == (Decimal("1500"), Decimal("100"))
+    assert cost.detail == {"currency": "GBP"}

@@ -129,7 +129,14 @@ def daily_totals(*, vendor: Vendor, first: dt.date, last: dt.date) -> DailyTotal
             excluded=Count("id", filter=Q(**{excluded: True})),
         )
     _survey_rows(vendor, tz, lo, hi, rows)
-    return DailyTotals(first, last, rows)
+    # One entry per (day, contract, technician) with every family's sums, so each period
+    # kind walks a few thousand keys rather than every family's rows.
+    merged: dict[tuple, dict[str, float]] = {}
+    for day, contract_id, technician_id, values in rows:
+        bucket = merged.setdefault((day, contract_id, technician_id), {})
+        for key, value in values.items():
+            bucket[key] = bucket.get(key, 0) + value
+    return DailyTotals(first, last, [(*key, values) for key, values in merged.items()])
 
 
 def compute_vendor(

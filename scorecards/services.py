@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -49,10 +49,18 @@ VALUE_FIELDS = [
 KEY_FIELDS = ["subject_kind", "subject_id", "period_kind", "period_start", "metric"]
 
 
+def _num(value: float | None) -> float | None:
+    """For COPY: the column's numeric(18, 4) does the exact rounding; a float is cheaper."""
+    return None if value is None else round(float(value), 6)
+
+
 def _dec(value: float | None, places: int = 4) -> Decimal | None:
+    """Rounded half away from zero, as PostgreSQL rounds the same text into numeric."""
     if value is None:
         return None
-    return Decimal(str(round(float(value), places)))
+    return Decimal(repr(round(float(value), 6))).quantize(
+        Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP
+    )
 
 
 def vendor_check_ready(*, vendor: Vendor) -> None:
@@ -236,12 +244,12 @@ def _copy_metric_values(vendor, kind, result: Result, now) -> int:
                             kind.value,
                             start,
                             metric,
-                            _dec(f.value),
-                            _dec(f.numerator),
-                            _dec(f.denominator),
+                            _num(f.value),
+                            _num(f.numerator),
+                            _num(f.denominator),
                             f.sample_size,
-                            _dec(f.ci[0]) if f.ci else None,
-                            _dec(f.ci[1]) if f.ci else None,
+                            _num(f.ci[0]) if f.ci else None,
+                            _num(f.ci[1]) if f.ci else None,
                             f.low_sample,
                             f.excluded,
                             json.dumps(f.detail),

@@ -392,9 +392,12 @@ def ticket_mark_dirty(ticket: Ticket) -> int:
 
 
 def open_periods(*, vendor: Vendor, kind: PeriodKind, today: dt.date) -> list[Period]:
-    """The periods the nightly run refreshes: the current and previous one of the kind."""
+    """The periods the nightly run refreshes besides the dirty ones: the current one, and
+    the previous one on the first night after it ended (its last day's figures)."""
     current = Period.containing(kind, today)
-    return [current.previous(), current]
+    if (today - current.start).days < 1:
+        return [current.previous(), current]
+    return [current]
 
 
 def all_periods(*, vendor: Vendor, kind: PeriodKind) -> list[Period]:

@@ -1,10 +1,22 @@
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 
-from tickets.models import Outage, SurveyResponse, Ticket, TicketEvent
+from tickets.models import (
+    AttributionRule,
+    ImportRun,
+    Outage,
+    SourceMapping,
+    SurveyResponse,
+    Ticket,
+    TicketEvent,
+)
 from tickets.services import ClockBook, ticket_refresh_facts
 
 
@@ -162,3 +174,113 @@ class OutageAdmin(admin.ModelAdmin):
     list_filter = ["vendor", "vendor_caused", "scheduled_maintenance"]
     search_fields = ["service", "description"]
     date_hierarchy = "started_at"
+
+
+# --- imports ------------------------------------------------------------------------------------
+
+
+@admin.register(AttributionRule)
+class AttributionRuleAdmin(admin.ModelAdmin):
+    list_display = ["source", "value", "vendor", "contract", "created_at"]
+    list_filter = ["source", "vendor"]
+    search_fields = ["source", "value", "vendor__name"]
+    list_select_related = ["vendor", "contract"]
+    autocomplete_fields = ["vendor", "contract"]
+
+    def get_changeform_initial_data(self, request):
+        # The import report links here with ?source=..&value=.. for an unmapped value.
+        return {k: request.GET[k] for k in ("source", "value") if k in request.GET}
+
+
+class AttributionRuleInline(admin.TabularInline):
+    """On a vendor: the source values attributed to it."""
+
+    model = AttributionRule
+    fields = ["source", "value", "contract"]
+    extra = 0
+
+
+@admin.register(SourceMapping)
+class SourceMappingAdmin(admin.ModelAdmin):
+    list_display = ["source", "format", "updated_at", "rules"]
+    list_filter = ["format"]
+    search_fields = ["source"]
+
+    @admin.display(description="Attribution rules")
+    def rules(self, obj: SourceMapping) -> str:
+        count = AttributionRule.objects.filter(source=obj.source).count()
+        url = (
+            reverse("admin:tickets_attributionrule_changelist")
+            + "?"
+            + urlencode({"source": obj.source})
+        )
+        return format_html('<a href="{}">{}</a>', url, count)
+
+
+@admin.register(ImportRun)
+class ImportRunAdmin(admin.ModelAdmin):
+    """Runs are written by imports only: shown, never edited."""
+
+    list_display = [
+        "created_at",
+        "source",
+        "format",
+        "file_name",
+        "status",
+        "tickets_created",
+        "tickets_updated",
+        "tickets_unchanged",
+        "tickets_rejected",
+        "tickets_unmapped",
+        "seconds",
+    ]
+    list_filter = ["status", "format", "source"]
+    search_fields = ["source", "file_name", "failure"]
+    date_hierarchy = "created_at"
+    list_select_related = ["created_by"]
+    fields = [
+        ("source", "format", "file_name"),
+        ("status", "created_by"),
+        ("created_at", "started_at", "finished_at", "seconds"),
+        ("progress", "rows_read"),
+        (
+            "tickets_created",
+            "tickets_updated",
+            "tickets_unchanged",
+            "tickets_rejected",
+            "tickets_unmapped",
+        ),
+        "failure",
+        "unmapped_values",
+        "rejected_rows",
+        "notes",
+    ]
+    readonly_fields = [f for row in fields for f in (row if isinstance(row, tuple) else (row,))]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="Unmapped values (tickets)")
+    def unmapped_values(self, obj: ImportRun) -> str:
+        add = reverse("admin:tickets_attributionrule_add")
+        rows = [
+            (
+                value or "(empty)",
+                count,
+                add + "?" + urlencode({"source": obj.source, "value": value}),
+            )
+            for value, count in obj.unmapped.items()
+        ]
+        return (
+            format_html_join("\n", '<div>{} <b>{}</b> <a href="{}">map it</a></div>', rows) or "-"
+        )
+
+    @admin.display(description="Rejected rows (the first 1,000)")
+    def rejected_rows(self, obj: ImportRun) -> str:
+        rows = [
+            (e["row"], e["column"] or "-", e["external_id"] or "-", e["reason"]) for e in obj.errors
+        ]
+        return format_html_join("\n", "<div>row {}, column {}, ticket {}: {}</div>", rows) or "-"

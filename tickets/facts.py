@@ -102,7 +102,11 @@ def derive_facts(
         else None
     )
     raw_to_end = sla.business_seconds(clocks.resolution_calendar, created, clock_end)
-    net_to_end = sla.business_seconds(clocks.resolution_calendar, created, clock_end, pause_spans)
+    net_to_end = (
+        sla.business_seconds(clocks.resolution_calendar, created, clock_end, pause_spans)
+        if pause_spans
+        else raw_to_end
+    )
     paused_seconds = raw_to_end - net_to_end
 
     response_met, response_outcome = outcome(first_response, response_due, now)
@@ -206,10 +210,18 @@ def pause_intervals(
 
 
 def reopen_count(events: Iterable[Event]) -> int:
-    """Moves from resolved/closed back to an open status."""
+    """Moves from resolved/closed back to an open status.
+
+    A `reopened` event whose history before it is unknown (a one-row export has no resolved
+    event to go back from) counts by what it says it left: its old value.
+    """
     count, previous = 0, ""
-    for _, status in status_timeline(events):
-        if previous in DONE and status and status not in DONE:
+    for e in events:
+        if e.kind not in _IMPLIED_STATUS:
+            continue
+        status = e.new_value or _IMPLIED_STATUS[e.kind]
+        before = previous or (e.old_value if e.kind == "reopened" else "")
+        if before in DONE and status and status not in DONE:
             count += 1
         if status:
             previous = status

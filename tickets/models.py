@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
@@ -251,3 +252,125 @@ class Outage(models.Model):
     def clean(self) -> None:
         if self.ended_at and self.started_at and self.ended_at < self.started_at:
             raise ValidationError({"ended_at": "The outage ends before it starts."})
+
+
+# --- imports ------------------------------------------------------------------------------------
+
+
+class ImportFormat(models.TextChoices):
+    SERVICENOW = "servicenow", "ServiceNow incident event log"
+    VINST = "vinst", "Volvo IT VINST"
+    JIRA = "jira", "Jira Service Management CSV"
+    ZENDESK = "zendesk", "Zendesk CSV"
+    MAPPED = "mapped", "CSV or XLSX with a column mapping"
+    API = "api", "REST bulk upsert"
+
+
+class AttributionRule(models.Model):
+    """Sends a source's tickets whose group / team / org line reads `value` to a vendor.
+
+    The value `*` catches every value of the source that no other rule names.
+    """
+
+    CATCH_ALL = "*"
+
+    source = models.CharField(max_length=80, help_text="The import's source name.")
+    value = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="The source's group, team or org line, e.g. 'Group 56'; * for any other.",
+    )
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="attribution_rules")
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["source", "value"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "value"], name="attribution_rule_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.value or '(empty)'} -> {self.vendor}"
+
+    def clean(self) -> None:
+        if self.contract_id and self.vendor_id and self.contract.vendor_id != self.vendor_id:
+            raise ValidationError({"contract": "The contract belongs to another vendor."})
+
+
+class SourceMapping(models.Model):
+    """How a source's files are read (format and reader options), reused by its next import."""
+
+    source = models.CharField(max_length=80, unique=True)
+    format = models.CharField(max_length=20, choices=ImportFormat.choices)
+    options = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Reader options: time_zone, attribute_by, default_priority, and for the "
+        "mapped format the column mapping.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["source"]
+
+    def __str__(self) -> str:
+        return f"{self.source} ({self.get_format_display()})"
+
+
+class ImportRun(models.Model):
+    """One import (a file or an API request) and its report."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    ERRORS_KEPT = 1000  # rows rejected beyond this are counted, not listed
+
+    source = models.CharField(max_length=80)
+    format = models.CharField(max_length=20, choices=ImportFormat.choices)
+    file_name = models.CharField(max_length=255, blank=True)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PENDING, db_default="pending"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    seconds = models.FloatField(null=True, blank=True, help_text="Wall time of the import.")
+    progress = models.PositiveIntegerField(
+        default=0, db_default=0, help_text="Tickets and rejected rows processed so far."
+    )
+    rows_read = models.PositiveIntegerField(default=0, db_default=0)
+    tickets_created = models.PositiveIntegerField(default=0, db_default=0)
+    tickets_updated = models.PositiveIntegerField(default=0, db_default=0)
+    tickets_unchanged = models.PositiveIntegerField(default=0, db_default=0)
+    tickets_rejected = models.PositiveIntegerField(
+        default=0, db_default=0, help_text="Rows or tickets refused; the first ones in errors."
+    )
+    tickets_unmapped = models.PositiveIntegerField(
+        default=0, db_default=0, help_text="Tickets not written: no rule maps their value."
+    )
+    errors = models.JSONField(
+        default=list, blank=True, help_text="[{row, column, reason, external_id}], the first 1000."
+    )
+    unmapped = models.JSONField(
+        default=dict, blank=True, help_text="{value: ticket count} of values no rule maps."
+    )
+    notes = models.JSONField(default=list, blank=True, help_text="Remarks of the reader.")
+    failure = models.TextField(blank=True, help_text="Why a failed run stopped.")
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["source", "created_at"], name="import_run_source")]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.file_name or self.format} ({self.status})"
+
+    @property
+    def tickets_written(self) -> int:
+        return self.tickets_created + self.tickets_updated

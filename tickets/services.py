@@ -44,6 +44,7 @@ class ClockBook:
     def __init__(self) -> None:
         self._calendars: dict[int, sla.BusinessCalendar] = {}
         self._policies: dict[int, SlaPolicy] = {}
+        self._clocks: dict[tuple, fx.Clocks] = {}
 
     def policy(self, policy_id: int) -> SlaPolicy:
         if policy_id not in self._policies:
@@ -82,14 +83,23 @@ class ClockBook:
 
     def clocks(self, ticket: Ticket) -> fx.Clocks:
         policy_id = ticket.contract.sla_policy_id
-        _, _, calendar = self.targets(policy_id)[ticket.priority]
-        return fx.Clocks(
-            response_calendar=calendar,
-            resolution_calendar=calendar,
-            response_target_seconds=ticket.response_target_minutes * 60,
-            resolution_target_seconds=ticket.resolution_target_minutes * 60,
-            pause_statuses=frozenset(self.policy(policy_id).pause_statuses),
+        key = (
+            policy_id,
+            ticket.priority,
+            ticket.response_target_minutes,
+            ticket.resolution_target_minutes,
         )
+        clocks = self._clocks.get(key)  # an import asks a million times for a few clocks
+        if clocks is None:
+            _, _, calendar = self.targets(policy_id)[ticket.priority]
+            clocks = self._clocks[key] = fx.Clocks(
+                response_calendar=calendar,
+                resolution_calendar=calendar,
+                response_target_seconds=ticket.response_target_minutes * 60,
+                resolution_target_seconds=ticket.resolution_target_minutes * 60,
+                pause_statuses=frozenset(self.policy(policy_id).pause_statuses),
+            )
+        return clocks
 
     def copy_targets(self, ticket: Ticket) -> None:
         """Targets are copied when a ticket is created, so later policy edits keep history."""
@@ -109,12 +119,15 @@ def ticket_validate(ticket: Ticket) -> None:
 
 def ticket_apply_facts(
     ticket: Ticket,
-    events: Iterable[TicketEvent],
+    events: Iterable[TicketEvent] | Iterable[fx.Event],
     *,
     book: ClockBook,
     now: dt.datetime | None = None,
 ) -> fx.TicketFacts:
     """Derives the ticket's facts from its events and sets them on the instance (no save).
+
+    `ticket` may be any object with Ticket's attribute names (the importer passes plain rows)
+    and `events` model rows or anything read like fx.Event (the importer's EventRecords).
 
     `first_response_at` is itself derived, so a source's own first-reply time reaches it as a
     `responded` event, never through the column.
@@ -130,14 +143,18 @@ def ticket_apply_facts(
         source_reopen_count=ticket.source_reopen_count,
         source_reassignment_count=ticket.source_reassignment_count,
     )
-    derived = fx.derive_facts(times, [_event(e) for e in events], book.clocks(ticket), now=now)
-    for name in FACT_COLUMNS:
-        if hasattr(derived, name):
-            setattr(ticket, name, getattr(derived, name))
+    # Model rows are converted; the importer's plain records already read as fx.Event does.
+    events = [_event(e) if isinstance(e, TicketEvent) else e for e in events]
+    derived = fx.derive_facts(times, events, book.clocks(ticket), now=now)
+    for name in _DERIVED_COLUMNS:
+        setattr(ticket, name, getattr(derived, name))
     # A reopen makes a repeat; a later ticket of the same requester may also (see below).
     ticket.repeat = ticket.repeat or derived.reopen_count > 0
     ticket.facts_computed_at = now
     return derived
+
+
+_DERIVED_COLUMNS = [name for name in FACT_COLUMNS if name in fx.TicketFacts.__dataclass_fields__]
 
 
 def _event(e: TicketEvent) -> fx.Event:

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 
 from tickets import sla
+from tickets.admin import AttributionRuleInline
 from vendors.models import (
     BusinessCalendar,
     Contract,
@@ -158,7 +159,7 @@ class VendorAdmin(admin.ModelAdmin):
     list_filter = ["active"]
     search_fields = ["name", "contact_name", "contact_email"]
     prepopulated_fields = {"slug": ["name"]}
-    inlines = [ContractInline, TechnicianInline]
+    inlines = [ContractInline, TechnicianInline, AttributionRuleInline]
 
 
 @admin.register(Technician)

@@ -213,6 +213,14 @@ def test_each_move_from_resolved_or_closed_back_to_open_is_a_reopen():
     assert facts(at(2026, 11, 16, 10), events, resolved=at(2026, 11, 16, 16)).reopen_count == 2
 
 
+def test_a_reopen_with_no_history_before_it_counts_by_what_it_left():
+    # A one-row export (Jira's "Reopened") knows the ticket was resolved, not when.
+    events = [ev(at(2026, 11, 16, 12), "reopened", "in_progress", old="resolved")]
+    assert facts(at(2026, 11, 16, 10), events).reopen_count == 1
+    events = [ev(at(2026, 11, 16, 12), "reopened", "in_progress", old="in_progress")]
+    assert facts(at(2026, 11, 16, 10), events).reopen_count == 0
+
+
 def test_the_sources_reopen_count_is_kept_when_it_is_higher():
     result = facts(at(2026, 11, 16, 10), resolved=at(2026, 11, 16, 16), source_reopen_count=3)
     assert result.reopen_count == 3

@@ -651,7 +651,10 @@ class TimeParser:
         for fmt in self.formats:
             try:
                 if fmt == "iso":
-                    return datetime.fromisoformat(_ISO_SPACE_OFFSET.sub("", value))
+                    try:
+                        return datetime.fromisoformat(value)
+                    except ValueError:  # "2026-11-23 09:45:12 +0000": a space before the offset
+                        return datetime.fromisoformat(_ISO_SPACE_OFFSET.sub("", value))
                 return datetime.strptime(value, fmt)
             except ValueError:
                 continue

@@ -337,22 +337,27 @@ class _Values:
         self.priorities = _spellings(mapping.priorities, PRIORITIES)
         self.statuses = _spellings(mapping.statuses, STATUSES)
         self.channels = _spellings(mapping.channels, CHANNELS)
+        # Their column name for each of our fields, for messages (built once, not per row).
+        self.names = {f: mapping.columns.get(f, f) for f in FIELDS}
 
     def column(self, f: str) -> str:
-        return self.mapping.columns.get(f, f)
+        return self.names.get(f, f)
 
     def raw(self, cells: list[Any], f: str) -> Any:
         i = self.positions.get(f)
         return cells[i] if i is not None and i < len(cells) else None
 
     def text(self, cells: list[Any], f: str) -> str:
-        return files.cell_text(self.raw(cells, f))
+        value = self.raw(cells, f)
+        if value.__class__ is str:  # a CSV cell (the common case, kept quick)
+            return value.strip()
+        return files.cell_text(value)
 
     def time(self, cells: list[Any], f: str) -> datetime | None:
         value = self.raw(cells, f)
         if isinstance(value, datetime):  # an XLSX date cell
             return (value if value.tzinfo else value.replace(tzinfo=self.zone)).astimezone(UTC)
-        text = files.cell_text(value)
+        text = value.strip() if value.__class__ is str else files.cell_text(value)
         if not text:
             return None
         try:
@@ -364,7 +369,7 @@ class _Values:
 
     def choice(self, cells: list[Any], f: str, spellings: dict[str, str], what: str) -> str:
         text = self.text(cells, f)
-        found = spellings.get(_key(text))
+        found = spellings.get(text) or spellings.get(_key(text))
         if found is None:
             reason = f"unknown {what} {text!r}" if text else f"empty {what}"
             raise RowProblem(self.column(f), reason)
@@ -372,6 +377,8 @@ class _Values:
 
     def flag(self, cells: list[Any], f: str) -> bool | None:
         value = self.raw(cells, f)
+        if value is None or value == "":
+            return None
         try:
             return files.parse_bool(value)
         except ValueError:
@@ -379,6 +386,8 @@ class _Values:
 
     def count(self, cells: list[Any], f: str) -> int | None:
         value = self.raw(cells, f)
+        if value is None or value == "":
+            return None
         try:
             return files.parse_count(value)
         except ValueError:
@@ -386,8 +395,12 @@ class _Values:
 
 
 def _spellings(theirs: dict[str, str], ours: Iterable[str]) -> dict[str, str]:
+    """Normalised spelling -> our value; the spellings as written map too (a quick first try),
+    where they agree with their normalised form."""
     spellings = {_key(v): v for v in ours}
     spellings.update({_key(k): v for k, v in theirs.items()})
+    exact = {v: v for v in ours} | dict(theirs)
+    spellings.update({k: v for k, v in exact.items() if spellings.get(_key(k)) == v})
     return spellings
 
 
@@ -453,7 +466,7 @@ def _ticket(row: int, cells: list[Any], external_id: str, v: _Values) -> TicketR
         source_fcr=v.flag(cells, "fcr"),
         source_reopen_count=v.count(cells, "reopen_count"),
         source_reassignment_count=v.count(cells, "reassignment_count"),
-        columns={f: v.column(f) for f in FIELDS},
+        columns=v.names,
     )
 
 

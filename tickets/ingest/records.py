@@ -77,6 +77,9 @@ class TicketRecord:
     source_reopen_count: int | None = None
     source_reassignment_count: int | None = None
     survey: SurveyRecord | None = None
+    # The ticket's last row in the file, for event logs with a row per update (0: `row`);
+    # import reports count rows read by it. Not part of the ticket, so equality ignores it.
+    last_row: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True)

@@ -312,6 +312,7 @@ def _build(
     version = f"{mods:08d}" if mods is not None else previous_at.isoformat()
     return TicketRecord(
         row=rows[0][0],
+        last_row=last_row,
         external_id=number,
         attribution=value("assignment_group") or last_group,
         priority=prio,

@@ -234,6 +234,7 @@ def _build(
         attribution = team_name(first[col["Involved ST"]].strip())
     return TicketRecord(
         row=first_row,
+        last_row=last_row,
         external_id=number,
         attribution=attribution,
         priority=priority,

@@ -121,6 +121,7 @@ class Ticket(models.Model):
         indexes = [
             models.Index(fields=["vendor", "created_at"], name="ticket_vendor_created"),
             models.Index(fields=["vendor", "resolved_at"], name="ticket_vendor_resolved"),
+            models.Index(fields=["vendor", "first_response_at"], name="ticket_vendor_responded"),
             models.Index(fields=["vendor", "response_outcome_at"], name="ticket_vendor_resp_out"),
             models.Index(
                 fields=["vendor", "resolution_outcome_at"], name="ticket_vendor_resol_out"

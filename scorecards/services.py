@@ -33,8 +33,8 @@ from scorecards.periods import Period, PeriodKind, periods_between
 from tickets.models import Ticket
 from vendors.models import Contract, Vendor
 
-VALUE_FIELDS = [
-    "vendor",
+# Columns of a stored figure besides its key, in the order COPY writes them.
+FIGURE_COLUMNS = [
     "value",
     "numerator",
     "denominator",
@@ -46,6 +46,7 @@ VALUE_FIELDS = [
     "detail",
     "computed_at",
 ]
+VALUE_FIELDS = ["vendor", *FIGURE_COLUMNS]
 KEY_FIELDS = ["subject_kind", "subject_id", "period_kind", "period_start", "metric"]
 
 
@@ -188,24 +189,7 @@ def _store(vendor: Vendor, kind: PeriodKind, result: Result, now: dt.datetime) -
     return written
 
 
-_COPY_COLUMNS = [
-    "vendor_id",
-    "subject_kind",
-    "subject_id",
-    "period_kind",
-    "period_start",
-    "metric",
-    "value",
-    "numerator",
-    "denominator",
-    "sample_size",
-    "ci_low",
-    "ci_high",
-    "low_sample",
-    "excluded",
-    "detail",
-    "computed_at",
-]
+_COPY_COLUMNS = ["vendor_id", *KEY_FIELDS, *FIGURE_COLUMNS]
 
 
 def _copy_metric_values(vendor, kind, result: Result, now) -> int:

@@ -4,41 +4,23 @@ from __future__ import annotations
 
 from celery import chord, shared_task
 from django.core.cache import cache
-from django.db import OperationalError
-from kombu.exceptions import OperationalError as BrokerError
 
+from config.celery import RETRYING
 from scorecards.alerts import alerts_check
 from scorecards.services import scorecards_recompute_vendor
 from vendors.models import Vendor
 
 NIGHTLY_LOCK = "vendorscore:nightly-recompute"
-RETRYABLE = (OperationalError, BrokerError)
 
 
-@shared_task(
-    bind=True,
-    acks_late=True,
-    autoretry_for=RETRYABLE,
-    retry_backoff=True,
-    max_retries=5,
-    soft_time_limit=900,
-    time_limit=1000,
-)
+@shared_task(**RETRYING, max_retries=5, soft_time_limit=900, time_limit=1000)
 def recompute_vendor(self, vendor_id: int, every_period: bool = False) -> int:
     """Recomputes a vendor's dirty and open periods (or all); idempotent (upserts)."""
     vendor = Vendor.objects.get(pk=vendor_id)
     return scorecards_recompute_vendor(vendor=vendor, every_period=every_period)
 
 
-@shared_task(
-    bind=True,
-    acks_late=True,
-    autoretry_for=RETRYABLE,
-    retry_backoff=True,
-    max_retries=3,
-    soft_time_limit=240,
-    time_limit=300,
-)
+@shared_task(**RETRYING, max_retries=3, soft_time_limit=240, time_limit=300)
 def nightly_recompute(self) -> list[int]:
     """Fans out one recompute per active vendor; a lock stops two runs overlapping.
 
@@ -60,14 +42,6 @@ def release_nightly_lock() -> None:
     cache.delete(NIGHTLY_LOCK)
 
 
-@shared_task(
-    bind=True,
-    acks_late=True,
-    autoretry_for=RETRYABLE,
-    retry_backoff=True,
-    max_retries=3,
-    soft_time_limit=200,
-    time_limit=240,
-)
+@shared_task(**RETRYING, max_retries=3, soft_time_limit=200, time_limit=240)
 def check_breach_alerts(self) -> int:
     return len(alerts_check())

@@ -1,10 +1,16 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import JsonResponse
+from django.shortcuts import redirect
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from vendors.roles import FINANCE, MANAGER, VENDOR
+from vendors.selectors import user_role
 
 
 @never_cache
@@ -33,3 +39,14 @@ def healthz(request):
     return JsonResponse(
         {"status": "ok" if healthy else "down", **checks}, status=200 if healthy else 503
     )
+
+
+@login_required
+def home(request):
+    """Managers and finance start at the portfolio; a vendor's user at its own scorecard."""
+    role = user_role(request.user)
+    if role in (MANAGER, FINANCE):
+        return redirect("portfolio")
+    if role == VENDOR:
+        return redirect("vendor", request.user.vendor_membership.vendor.slug)
+    raise PermissionDenied("Your account has no VendorScore role yet; ask a manager.")

@@ -88,3 +88,21 @@ def periods_between(kind: PeriodKind | str, first: dt.date, last: dt.date) -> It
     while period.start <= last:
         yield period
         period = period.next()
+
+
+def period_from_label(label: str) -> Period:
+    """The period named by `label` (2026-10, 2026-W43, 2026-Q3); ValueError if it names none."""
+    label = label.strip().upper()
+    try:
+        if "-W" in label:
+            year, week = label.split("-W")
+            return Period(PeriodKind.WEEK, dt.date.fromisocalendar(int(year), int(week), 1))
+        if "-Q" in label:
+            year, quarter = label.split("-Q")
+            if not 1 <= int(quarter) <= 4:
+                raise ValueError(label)
+            return Period(PeriodKind.QUARTER, dt.date(int(year), 3 * int(quarter) - 2, 1))
+        year, month = label.split("-")
+        return Period(PeriodKind.MONTH, dt.date(int(year), int(month), 1))
+    except (ValueError, TypeError):
+        raise ValueError(f"{label!r} is not a period: use 2026-10, 2026-W43 or 2026-Q3") from None

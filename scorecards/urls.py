@@ -1,0 +1,7 @@
+"""Scorecard pages; each area's module in scorecards/views/ lists its own patterns."""
+
+from __future__ import annotations
+
+from scorecards.views import packs, portfolio, recompute
+
+urlpatterns = [*portfolio.urlpatterns, *packs.urlpatterns, *recompute.urlpatterns]

@@ -1,0 +1,64 @@
+"""Reads about vendors, and the one rule of who may see which vendor.
+
+Every page, endpoint, export, chart and pack narrows its querysets through `vendors_visible_to`
+(or `vendor_get_for_user`, which answers 404 for a vendor that is not yours, so a vendor user
+cannot even learn that another vendor's id exists).
+"""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from vendors.models import Vendor
+from vendors.roles import FINANCE, MANAGER, VENDOR
+
+
+def user_role(user) -> str | None:
+    """The user's role: manager, finance or vendor; None for anyone else (no access)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return None
+    if user.is_superuser:
+        return MANAGER
+    names = {g.name for g in user.groups.all()}
+    # A vendor user is confined to its vendor even if someone also put it in another group.
+    if VENDOR in names or hasattr(user, "vendor_membership"):
+        return VENDOR if hasattr(user, "vendor_membership") else None
+    if MANAGER in names:
+        return MANAGER
+    if FINANCE in names:
+        return FINANCE
+    return None
+
+
+def vendors_visible_to(user) -> QuerySet[Vendor]:
+    """The vendors this user may see: all for managers and finance, its own for a vendor user."""
+    role = user_role(user)
+    if role in (MANAGER, FINANCE):
+        return Vendor.objects.all()
+    if role == VENDOR:
+        return Vendor.objects.filter(pk=user.vendor_membership.vendor_id)
+    return Vendor.objects.none()
+
+
+def vendor_ids_visible_to(user) -> QuerySet:
+    """The visible vendors' ids, as a subquery for `vendor_id__in=`."""
+    return vendors_visible_to(user).values("pk")
+
+
+def vendor_get_for_user(user, *, vendor_id=None, slug: str | None = None) -> Vendor:
+    """The vendor by id or slug if the user may see it, else 404 (never 403: no leaking ids)."""
+    lookup = {"pk": vendor_id} if vendor_id is not None else {"slug": slug}
+    try:
+        return vendors_visible_to(user).get(**lookup)
+    except (Vendor.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such vendor.") from None
+
+
+def user_sees_portfolio(user) -> bool:
+    """Comparing vendors side by side is for managers and finance, never for a vendor's user."""
+    return user_role(user) in (MANAGER, FINANCE)
+
+
+def user_may_manage(user) -> bool:
+    return user_role(user) == MANAGER

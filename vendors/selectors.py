@@ -15,9 +15,18 @@ from vendors.roles import FINANCE, MANAGER, VENDOR
 
 
 def user_role(user) -> str | None:
-    """The user's role: manager, finance or vendor; None for anyone else (no access)."""
+    """The user's role: manager, finance or vendor; None for anyone else (no access).
+
+    Remembered on the user object, so a page asks the database once per request.
+    """
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return None
+    if not hasattr(user, "_vendorscore_role"):
+        user._vendorscore_role = _role_of(user)
+    return user._vendorscore_role
+
+
+def _role_of(user) -> str | None:
     if user.is_superuser:
         return MANAGER
     names = {g.name for g in user.groups.all()}

@@ -227,3 +227,124 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket} {self.target} {self.threshold}"
+
+
+# == Review packs: meetings, action items, deliveries ==
+
+
+class ReviewMeeting(models.Model):
+    """The monthly review of a vendor's pack: when it was held, who came, what was said."""
+
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="review_meetings")
+    month = models.DateField(help_text="First day of the month the pack reviews.")
+    held_on = models.DateField(null=True, blank=True)
+    attendees = models.TextField(blank=True)
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField()
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["vendor", "-month"]
+        constraints = [
+            models.UniqueConstraint(fields=["vendor", "month"], name="review_meeting_one_per_month")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.vendor} review {self.month:%Y-%m}"
+
+
+class ActionItem(models.Model):
+    """Something agreed at a review meeting; shown in every later pack until done or dropped."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        IN_PROGRESS = "in_progress", "In progress"
+        DONE = "done", "Done"
+        DROPPED = "dropped", "Dropped"
+
+    CLOSED_STATUSES = ("done", "dropped")
+
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="action_items")
+    meeting = models.ForeignKey(
+        ReviewMeeting, on_delete=models.PROTECT, related_name="actions_raised"
+    )
+    raised_month = models.DateField(help_text="First day of the month whose pack raised it.")
+    title = models.CharField(max_length=300)
+    owner_name = models.CharField(max_length=200, blank=True, help_text="Free text owner.")
+    owner_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    vendor_owned = models.BooleanField(
+        default=False, help_text="The vendor owns it: the vendor's users may update its status."
+    )
+    due_on = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
+    closed_month = models.DateField(
+        null=True, blank=True, help_text="First day of the month whose pack saw it done/dropped."
+    )
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField()
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["raised_month", "due_on", "pk"]
+        indexes = [
+            models.Index(fields=["vendor", "raised_month"], name="action_vendor_raised"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(closed_month__isnull=True)
+                | Q(closed_month__gte=models.F("raised_month")),
+                name="action_closed_after_raised",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.vendor}: {self.title} ({self.status})"
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status in self.CLOSED_STATUSES
+
+    @property
+    def owner_label(self) -> str:
+        if self.owner_name:
+            return self.owner_name
+        if self.owner_user_id:
+            user = self.owner_user
+            return user.get_full_name() or user.get_username()
+        return self.vendor.name if self.vendor_owned else ""
+
+
+class PackDelivery(models.Model):
+    """A vendor's monthly pack e-mailed once: the claim and the proof that it went out."""
+
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField(help_text="First day of the month the pack reviews.")
+    claimed_at = models.DateTimeField(
+        null=True, blank=True, help_text="A run is sending it (a crashed run's claim expires)."
+    )
+    sent_at = models.DateTimeField(null=True, blank=True)
+    recipients = models.JSONField(default=list, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["vendor", "month"], name="pack_delivery_once")
+        ]
+
+    def __str__(self) -> str:
+        state = "sent" if self.sent_at else "pending"
+        return f"{self.vendor} pack {self.month:%Y-%m} {state}"

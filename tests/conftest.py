@@ -9,6 +9,7 @@ never a skip.
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,13 @@ SHARED_DATA = Path(
     os.environ.get("VENDORSCORE_SHARED_DATA")
     or Path(__file__).resolve().parents[2] / "shared" / "data"
 )
+
+
+def chromium_path() -> str | None:
+    """Debian's Chromium, which the browser tests drive and review packs print with."""
+    return os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which(
+        "chromium-browser"
+    )
 
 
 def _services_configured() -> bool:
@@ -39,11 +47,13 @@ def pytest_collection_modifyitems(config, items):
         return
     skip_services = not _services_configured()
     skip_data = not SHARED_DATA.is_dir()
+    skip_browser = chromium_path() is None
     kept, deselected = [], []
     for item in items:
         needs_services = item.get_closest_marker("integration") and skip_services
         needs_data = item.get_closest_marker("realdata") and skip_data
-        (deselected if needs_services or needs_data else kept).append(item)
+        needs_browser = item.get_closest_marker("browser") and skip_browser
+        (deselected if needs_services or needs_data or needs_browser else kept).append(item)
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = kept
@@ -55,8 +65,9 @@ def pytest_terminal_summary(terminalreporter, config):
     if count:
         terminalreporter.write_line(
             f"{count} tests not run: integration tests need DATABASE_URL (PostgreSQL) and "
-            f"REDIS_URL, real-data tests need {SHARED_DATA} (CI has both and sets "
-            "VENDORSCORE_REQUIRE_SERVICES=1, so there they fail rather than go missing)."
+            f"REDIS_URL, real-data tests need {SHARED_DATA}, browser tests need Debian's "
+            "chromium (CI has all three and sets VENDORSCORE_REQUIRE_SERVICES=1, so there they "
+            "fail rather than go missing)."
         )
 
 

@@ -364,6 +364,17 @@ class ImportRun(models.Model):
     )
     notes = models.JSONField(default=list, blank=True, help_text="Remarks of the reader.")
     failure = models.TextField(blank=True, help_text="Why a failed run stopped.")
+    # A web upload waits as a pending run: its file, how to read it, and when Start queued it.
+    upload = models.CharField(
+        max_length=255, blank=True, help_text="The stored upload under MEDIA_ROOT (deleted after)."
+    )
+    options = models.JSONField(
+        default=dict, blank=True, help_text="Reader options the upload is read with."
+    )
+    rows_total = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Data rows in the file, counted before the run."
+    )
+    queued_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

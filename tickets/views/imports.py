@@ -1,5 +1,300 @@
-"""Stub: replaced by the pages of this area."""
+"""Import pages (managers only): the runs, an upload with its mapping and preview, then the
+run's progress bar and report. The import itself is a Celery task (tickets.tasks)."""
 
 from __future__ import annotations
 
-urlpatterns: list = []
+import csv
+import io
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.views.decorators.http import require_GET, require_http_methods
+
+from scorecards.views.common import page_for
+from tickets.ingest import services
+from tickets.ingest.records import RowError
+from tickets.ingest.run_selectors import (
+    UNMAPPED_SHOWN,
+    attribution_targets_of,
+    import_run_get,
+    import_run_progress_get,
+    import_runs_recent,
+    source_mapping_options,
+    source_mappings_all,
+)
+from tickets.models import ImportRun
+from tickets.views.import_forms import MappingForm, UploadForm
+from vendors.roles import MANAGER
+
+RUNS_PER_PAGE = 25
+# Cells a spreadsheet would run as a formula start with one of these; they get a leading '.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _add_errors(form, exc: ValidationError) -> None:
+    """A service's ValidationError onto the form: on the field it names, if the form has it."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+@page_for(MANAGER)
+@require_GET
+def imports_list(request: HttpRequest) -> HttpResponse:
+    page = Paginator(import_runs_recent(), RUNS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "tickets/imports/list.html", {"page": page})
+
+
+@page_for(MANAGER)
+@require_http_methods(["GET", "POST"])
+def import_new(request: HttpRequest) -> HttpResponse:
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            run = services.import_run_create(
+                upload=form.cleaned_data["file"],
+                source=form.cleaned_data["source"],
+                format=form.cleaned_data["format"],
+                options=form.options(),
+                user=request.user,
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            if run.format == "mapped":
+                return redirect("import-mapping", run_id=run.pk)
+            return redirect("import-preview", run_id=run.pk)
+    return render(
+        request, "tickets/imports/new.html", {"form": form, "sources": source_mappings_all()}
+    )
+
+
+def _pending(request: HttpRequest, run: ImportRun) -> HttpResponse | None:
+    """Where to go instead when the run has already started (its mapping and preview are fixed)."""
+    if run.status != ImportRun.Status.PENDING or run.queued_at is not None:
+        return redirect("import-detail", run_id=run.pk)
+    return None
+
+
+@page_for(MANAGER)
+@require_http_methods(["GET", "POST"])
+def import_mapping(request: HttpRequest, run_id: int) -> HttpResponse:
+    run = import_run_get(run_id=run_id)
+    if run.format != "mapped":
+        return redirect("import-preview", run_id=run.pk)
+    if elsewhere := _pending(request, run):
+        return elsewhere
+    path = services.upload_path(run)
+    columns: list[str] = []
+    problem = ""
+    if path is None:
+        problem = "The uploaded file is no longer there; upload it again."
+    else:
+        mapping = run.options.get("mapping")
+        try:
+            table = services.file_table(path, name=run.file_name, mapping=mapping)
+            columns = table.header
+            close = getattr(table.rows, "close", None)
+            if close is not None:
+                close()
+        except ValueError as exc:  # FormatError too
+            problem = str(exc)
+    saved = run.options.get("mapping") or source_mapping_options(
+        source=run.source, format="mapped"
+    ).get("mapping")
+    form = MappingForm(
+        request.POST or None, columns=columns, initial=MappingForm.initial_for(saved, columns)
+    )
+    if request.method == "POST" and not problem and form.is_valid():
+        try:
+            services.import_run_set_mapping(run=run, mapping=form.mapping())
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            return redirect("import-preview", run_id=run.pk)
+    # The spellings the file uses, for the columns mapped so far (saved or prefilled).
+    mapped_now = {
+        f: (form.data.get(f"col_{f}") if form.is_bound else form.initial.get(f"col_{f}")) or ""
+        for f in ("priority", "status", "channel")
+    }
+    seen = services.file_values_seen(run=run, columns=mapped_now) if columns else {}
+    return render(
+        request,
+        "tickets/imports/mapping.html",
+        {
+            "run": run,
+            "form": form,
+            "columns": columns,
+            "problem": problem,
+            "spelling_groups": [
+                (group, fields, seen.get(group, [])) for group, fields in form.spelling_groups
+            ],
+        },
+    )
+
+
+@page_for(MANAGER)
+@require_http_methods(["GET", "POST"])
+def import_preview(request: HttpRequest, run_id: int) -> HttpResponse:
+    run = import_run_get(run_id=run_id)
+    if elsewhere := _pending(request, run):
+        return elsewhere
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "discard":
+                services.import_run_discard(run=run)
+                messages.info(request, f"The upload {run.file_name} was discarded.")
+                return redirect("imports")
+            if action == "start":
+                services.import_run_queue(run=run)
+                return redirect("import-detail", run_id=run.pk)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        return redirect("import-preview", run_id=run.pk)
+    if run.format == "mapped" and "mapping" not in run.options:
+        return redirect("import-mapping", run_id=run.pk)
+    preview = services.import_run_preview(run=run)
+    targets = attribution_targets_of(source=run.source)
+    rows = []
+    for record in preview.records:
+        if isinstance(record, RowError):
+            rows.append({"error": record})
+            continue
+        target = targets.get(record.attribution) or targets.get("*")
+        rows.append(
+            {
+                "ticket": record,
+                "rows": (record.row, record.last_row or record.row),
+                "target": target,
+                "events": len(record.events),
+            }
+        )
+    return render(
+        request,
+        "tickets/imports/preview.html",
+        {"run": run, "preview": preview, "rows": rows, "preview_size": services.PREVIEW_ROWS},
+    )
+
+
+def _percent(run: ImportRun) -> float | None:
+    if run.status in (ImportRun.Status.DONE, ImportRun.Status.FAILED):
+        return 100.0
+    if run.status == ImportRun.Status.PENDING or not run.rows_total:
+        return None if run.status == ImportRun.Status.RUNNING else 0.0
+    return round(min(100.0, 100.0 * run.rows_read / run.rows_total), 1)
+
+
+def _message(run: ImportRun) -> str:
+    if run.status == ImportRun.Status.PENDING:
+        return "Queued: waiting for a worker to start the import."
+    if run.status == ImportRun.Status.RUNNING:
+        of = f" of about {run.rows_total:,}" if run.rows_total else ""
+        return f"Importing: {run.rows_read:,}{of} rows read."
+    if run.status == ImportRun.Status.FAILED:
+        return f"Failed: {run.failure}"
+    return f"Done: {run.rows_read:,} rows read."
+
+
+COUNTS = (
+    "rows_read",
+    "tickets_created",
+    "tickets_updated",
+    "tickets_unchanged",
+    "tickets_rejected",
+    "tickets_unmapped",
+)
+
+
+@page_for(MANAGER)
+@require_GET
+def import_progress(request: HttpRequest, run_id: int) -> JsonResponse:
+    """What the progress bar polls: status, percent (None while the size is unknown), counts."""
+    run = import_run_progress_get(run_id=run_id)
+    return JsonResponse(
+        {
+            "status": run.status,
+            "finished": run.status in (ImportRun.Status.DONE, ImportRun.Status.FAILED),
+            "percent": _percent(run),
+            "message": _message(run),
+            "counts": {name: getattr(run, name) for name in COUNTS},
+        },
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+@page_for(MANAGER)
+@require_GET
+def import_detail(request: HttpRequest, run_id: int) -> HttpResponse:
+    run = import_run_get(run_id=run_id)
+    if run.status == ImportRun.Status.PENDING and run.queued_at is None and run.upload:
+        return redirect("import-preview", run_id=run.pk)
+    finished = run.status in (ImportRun.Status.DONE, ImportRun.Status.FAILED)
+    add_rule = reverse("admin:tickets_attributionrule_add")
+    unmapped = [
+        {
+            "value": value,
+            "count": count,
+            "map_url": add_rule + "?" + urlencode({"source": run.source, "value": value}),
+        }
+        for value, count in list(run.unmapped.items())[:UNMAPPED_SHOWN]
+    ]
+    return render(
+        request,
+        "tickets/imports/detail.html",
+        {
+            "run": run,
+            "finished": finished,
+            "percent": _percent(run),
+            "message": _message(run),
+            "unmapped": unmapped,
+            "unmapped_more": max(len(run.unmapped) - UNMAPPED_SHOWN, 0),
+            "errors_listed": len(run.errors),
+        },
+    )
+
+
+def neutralise(value: object) -> str:
+    """A cell a spreadsheet shows as text, never runs as a formula (OWASP CSV injection)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+@page_for(MANAGER)
+@require_GET
+def import_errors_csv(request: HttpRequest, run_id: int) -> HttpResponse:
+    """The rejected rows the run kept (the first 1000), as CSV."""
+    run = import_run_get(run_id=run_id)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["row", "column", "reason", "external_id"])
+    for error in run.errors:
+        writer.writerow(
+            [
+                neutralise(error.get("row")),
+                neutralise(error.get("column")),
+                neutralise(error.get("reason")),
+                neutralise(error.get("external_id")),
+            ]
+        )
+    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="import-{run.pk}-rejected.csv"'
+    return response
+
+
+urlpatterns = [
+    path("imports/", imports_list, name="imports"),
+    path("imports/new/", import_new, name="import-new"),
+    path("imports/<int:run_id>/mapping/", import_mapping, name="import-mapping"),
+    path("imports/<int:run_id>/preview/", import_preview, name="import-preview"),
+    path("imports/<int:run_id>/", import_detail, name="import-detail"),
+    path("imports/<int:run_id>/progress", import_progress, name="import-progress"),
+    path("imports/<int:run_id>/rejected.csv", import_errors_csv, name="import-errors"),
+]

@@ -1,0 +1,115 @@
+"""A live VendorScore with demo data, driven by Debian's Chromium through Playwright.
+
+The server runs in a thread against the test database, seeded once per module with a small
+demo world (and flushed afterwards, so the rest of the suite starts from an empty database).
+Screenshots of every page go to artifacts/browser/ for the CI log to keep.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.db import connections
+from django.test.testcases import LiveServerThread, _StaticFilesHandler
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from tests.conftest import chromium_path
+
+# Playwright's sync API keeps an event loop running in this thread, which Django mistakes for
+# async code; the ORM calls here really are synchronous (Playwright documents this setting).
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+ARTIFACTS = (
+    Path(
+        os.environ.get("VENDORSCORE_ARTIFACTS") or Path(__file__).resolve().parents[2] / "artifacts"
+    )
+    / "browser"
+)
+PASSWORD = "vendorscore-demo"
+# A fixed end for the demo history keeps the world identical from run to run.
+DEMO_UNTIL = dt.date(2026, 11, 20)
+
+
+@pytest.fixture(scope="module")
+def browser(site) -> Browser:
+    """Started after the site is seeded: Django must not see Playwright's event loop then."""
+    path = chromium_path()
+    assert path, "Chromium is missing: install Debian's chromium package (.ci/run does)."
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=path, args=["--no-sandbox", "--disable-dev-shm-usage"]
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def site(django_db_setup, django_db_blocker) -> str:
+    """The base URL of a live server over a freshly seeded demo world."""
+    with django_db_blocker.unblock():
+        call_command("seed_demo", tickets=2500, months=4, until=DEMO_UNTIL, verbosity=0)
+        call_command("recompute_scorecards", all=True, verbosity=0)
+        # An in-memory SQLite database is private to its connection: lend it to the server.
+        shared = {
+            conn.alias: conn
+            for conn in connections.all()
+            if conn.vendor == "sqlite" and conn.is_in_memory_db()
+        }
+        for conn in shared.values():
+            conn.inc_thread_sharing()
+        server = LiveServerThread(
+            "localhost", _StaticFilesHandler, connections_override=shared, port=0
+        )
+        server.daemon = True
+        server.start()
+        server.is_ready.wait()
+        if server.error:
+            raise server.error
+        try:
+            yield f"http://localhost:{server.port}"
+        finally:
+            server.terminate()
+            for conn in shared.values():
+                conn.dec_thread_sharing()
+            call_command("flush", interactive=False, verbosity=0)
+
+
+@pytest.fixture
+def page(browser: Browser, request) -> Page:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.js_errors = errors
+    yield page
+    context.close()
+
+
+def log_in(page: Page, site: str, username: str) -> None:
+    page.goto(f"{site}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")
+
+
+def shoot(page: Page, name: str) -> Path:
+    """Saves a full-page screenshot as a test artifact."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def wait_for_charts(page: Page, minimum: int = 1) -> int:
+    """Waits until Plotly has drawn its SVG into at least `minimum` chart placeholders."""
+    page.wait_for_function(
+        "n => document.querySelectorAll('[data-figure] .main-svg').length >= n", arg=minimum
+    )
+    return page.locator("[data-figure] .main-svg").count()

@@ -34,7 +34,7 @@ django.setup()
 
 from django.db import connection, connections  # noqa: E402
 
-from scorecards.models import DirtyPeriod, MetricValue  # noqa: E402
+from scorecards.models import ClosedPeriod, DirtyPeriod, MetricValue, Scorecard  # noqa: E402
 from scorecards.services import periods_mark_dirty, scorecards_recompute_vendor  # noqa: E402
 from tickets.models import Ticket  # noqa: E402
 from vendors.models import (  # noqa: E402
@@ -147,14 +147,14 @@ def build_world(tickets: int) -> None:
             """
             INSERT INTO tickets_ticket (
               source, external_id, source_version, vendor_id, contract_id, technician_id,
-              priority, category, requester, channel, status, title, created_at,
-              first_response_at, resolved_at, closed_at, response_target_minutes,
+              response_technician_id, priority, category, requester, channel, status, title,
+              created_at, first_response_at, resolved_at, closed_at, response_target_minutes,
               resolution_target_minutes, response_due_at, resolution_due_at, response_seconds,
               resolution_seconds, resolution_seconds_raw, paused_seconds, response_met,
               resolution_met, response_outcome_at, resolution_outcome_at, reopen_count,
               escalated, reassignment_count, reply_count, first_contact_resolution, repeat,
               facts_computed_at, response_excluded, resolution_excluded)
-            SELECT 'bench', 'B' || g, '', v.vendor_id, v.contract_id, v.tech_id,
+            SELECT 'bench', 'B' || g, '', v.vendor_id, v.contract_id, v.tech_id, v.tech_id,
               'P' || (1 + mod(g, 4)), 'Category ' || mod(g, 12), 'person-' || mod(g, 30000),
               'other',
               CASE WHEN open THEN 'in_progress' ELSE 'resolved' END, '',
@@ -235,6 +235,9 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=1_000_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--reuse", action="store_true", help="keep the generated tickets")
+    parser.add_argument(
+        "--cold-only", action="store_true", help="stop after the first (cold) full recompute"
+    )
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("Run this against PostgreSQL (DATABASE_URL).")
@@ -252,8 +255,9 @@ def main() -> None:
             f"generated {Ticket.objects.filter(source='bench').count():,} tickets in "
             f"{time.perf_counter() - started:.1f} s"
         )
-    MetricValue.objects.filter(vendor__slug__startswith="bench-").delete()
-    DirtyPeriod.objects.filter(vendor__slug__startswith="bench-").delete()
+    # Cold: nothing of the bench vendors stored yet (figures, scores, dirty marks, closes).
+    for model in (MetricValue, Scorecard, DirtyPeriod, ClosedPeriod):
+        model.objects.filter(vendor__slug__startswith="bench-").delete()
     vendor_ids = list(Vendor.objects.filter(slug__startswith="bench-").values_list("pk", flat=True))
     connections.close_all()
 
@@ -262,6 +266,8 @@ def main() -> None:
         f"full recompute: {len(vendor_ids)} vendors x week/month/quarter, {written:,} figures "
         f"in {seconds:.1f} s with {args.workers} worker(s) (target < 60 s)"
     )
+    if args.cold_only:
+        return
 
     seconds, written = run(recompute_vendor_all, vendor_ids, args.workers)
     print(

@@ -2,7 +2,17 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from scorecards.models import Alert, ClosedPeriod, Dispute, MetricValue, Restatement, Scorecard
+from scorecards.models import (
+    ActionItem,
+    Alert,
+    ClosedPeriod,
+    Dispute,
+    MetricValue,
+    PackDelivery,
+    Restatement,
+    ReviewMeeting,
+    Scorecard,
+)
 
 
 @admin.register(MetricValue)
@@ -78,3 +88,28 @@ class AlertAdmin(admin.ModelAdmin):
     list_display = ["ticket", "vendor", "target", "threshold", "due_at", "created_at", "emailed_at"]
     list_filter = ["vendor", "target", "threshold"]
     raw_id_fields = ["ticket"]
+
+
+@admin.register(ReviewMeeting)
+class ReviewMeetingAdmin(admin.ModelAdmin):
+    list_display = ["vendor", "month", "held_on", "updated_at", "updated_by"]
+    list_filter = ["vendor"]
+    date_hierarchy = "month"
+    readonly_fields = ["created_at", "created_by", "updated_at", "updated_by"]
+
+
+@admin.register(ActionItem)
+class ActionItemAdmin(admin.ModelAdmin):
+    list_display = ["title", "vendor", "raised_month", "owner_name", "due_on", "status"]
+    list_filter = ["vendor", "status", "vendor_owned"]
+    search_fields = ["title", "owner_name", "notes"]
+    readonly_fields = ["created_at", "created_by", "updated_at", "updated_by"]
+
+
+@admin.register(PackDelivery)
+class PackDeliveryAdmin(admin.ModelAdmin):
+    list_display = ["vendor", "month", "sent_at", "error"]
+    list_filter = ["vendor"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False  # a record of what was sent

@@ -4,6 +4,11 @@ For one period kind and a run of periods, each family of figures is one GROUP BY
 finest grain (period x contract x technician) whose rows are summed up to the three subjects;
 only percentiles, which do not add up, get a query per subject kind. So the cost is a fixed
 number of queries per vendor and period kind, and no Python loop ever visits a ticket.
+
+A technician's response figures (responses, response times, response outcomes) are grouped by
+who held the ticket when it was answered (`response_technician`, else `technician`), the rest
+by `technician`, the ticket's resolver (METRICS.md, Attribution). Vendor and contract sums do
+not depend on the technician, so they are the same either way.
 """
 
 from __future__ import annotations
@@ -16,20 +21,23 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count, DateField, F, Q, Sum
-from django.db.models.functions import Trunc
+from django.db.models.functions import Coalesce, Trunc
 
 from scorecards import scoring
 from scorecards.aggregates import Percentile
 from scorecards.metrics import METRICS, SCORED, Better
-from scorecards.periods import Period, PeriodKind
+from scorecards.periods import Period, PeriodKind, periods_between
 from tickets import sla
 from tickets.models import Outage, SurveyResponse, Ticket
 from vendors.models import Contract, Invoice, Vendor
 
 VENDOR, CONTRACT, TECHNICIAN = "vendor", "contract", "technician"
 Subject = tuple[str, int]  # (kind, id)
+# Whose response figures a ticket's are: who held it when it was answered, else its resolver.
+_RESPONDER_SQL = "COALESCE(response_technician_id, technician_id)"
+_RESPONDER = Coalesce("response_technician_id", "technician_id")
 
 
 @dataclass
@@ -77,28 +85,41 @@ class DailyTotals:
     first: dt.date
     last: dt.date  # inclusive
     rows: list[tuple[dt.date, int | None, int | None, dict[str, float]]]
+    # PostgreSQL only: percentiles and backlog ages per period kind, for every period that
+    # lies wholly inside [first, last], read from the same snapshot of the vendor's tickets.
+    percentiles: dict[PeriodKind, dict] = field(default_factory=dict)
+    backlog_ages: dict[PeriodKind, dict[dt.date, float | None]] = field(default_factory=dict)
 
 
-def daily_totals(*, vendor: Vendor, first: dt.date, last: dt.date) -> DailyTotals:
+def daily_totals(
+    *,
+    vendor: Vendor,
+    first: dt.date,
+    last: dt.date,
+    kinds: Iterable[PeriodKind | str] = (),
+) -> DailyTotals:
     zone = settings.REPORTING_TIME_ZONE
     tz = ZoneInfo(zone)
     lo = dt.datetime.combine(first, dt.time(0), tz)
     hi = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(0), tz)
+    if connection.vendor == "postgresql":
+        return _daily_totals_postgresql(vendor, first, last, lo, hi, zone, kinds)
     tickets = Ticket.objects.filter(vendor=vendor)
     rows: list[tuple[dt.date, int | None, int | None, dict[str, float]]] = []
 
-    def grouped(qs, timestamp: str, prefix: str = "", **aggregates):
+    def grouped(qs, timestamp: str, prefix: str = "", responder: bool = False, **aggregates):
         day = Trunc(timestamp, "day", output_field=DateField(), tzinfo=tz)
+        who = _RESPONDER if responder else F("technician_id")
         found = (
             qs.filter(**{f"{timestamp}__gte": lo, f"{timestamp}__lt": hi})
-            .annotate(day=day)
-            .values("day", "contract_id", "technician_id")
+            .annotate(day=day, who=who)
+            .values("day", "contract_id", "who")
             .annotate(**aggregates)
             .order_by()
         )
         for row in found:
             values = {f"{prefix}{k}": row[k] or 0 for k in aggregates}
-            rows.append((row["day"], row["contract_id"], row["technician_id"], values))
+            rows.append((row["day"], row["contract_id"], row["who"], values))
 
     grouped(tickets, "created_at", created=Count("id"))
     grouped(
@@ -114,6 +135,7 @@ def daily_totals(*, vendor: Vendor, first: dt.date, last: dt.date) -> DailyTotal
     grouped(
         tickets.filter(response_seconds__isnull=False),
         "first_response_at",
+        responder=True,
         responses=Count("id"),
         response_seconds=Sum("response_seconds"),
     )
@@ -123,20 +145,146 @@ def daily_totals(*, vendor: Vendor, first: dt.date, last: dt.date) -> DailyTotal
             tickets.filter(**{f"{met}__isnull": False}),
             f"{target}_outcome_at",
             prefix=f"{target}_",
+            responder=target == "response",
             # Named apart from the columns: an aggregate may not share a filtered field's name.
             met=Count("id", filter=Q(**{met: True, excluded: False})),
             breached=Count("id", filter=Q(**{met: False, excluded: False})),
             excluded=Count("id", filter=Q(**{excluded: True})),
         )
     _survey_rows(vendor, tz, lo, hi, rows)
-    # One entry per (day, contract, technician) with every family's sums, so each period
-    # kind walks a few thousand keys rather than every family's rows.
+    return DailyTotals(first, last, _merged(rows))
+
+
+def _merged(rows) -> list[tuple[dt.date, int | None, int | None, dict[str, float]]]:
+    """One entry per (day, contract, technician) with every family's sums, so each period
+    kind walks a few thousand keys rather than every family's rows."""
     merged: dict[tuple, dict[str, float]] = {}
     for day, contract_id, technician_id, values in rows:
         bucket = merged.setdefault((day, contract_id, technician_id), {})
         for key, value in values.items():
             bucket[key] = bucket.get(key, 0) + value
-    return DailyTotals(first, last, [(*key, values) for key, values in merged.items()])
+    return [(*key, values) for key, values in merged.items()]
+
+
+_SNAPSHOT = "vs_vendor_tickets"
+# The columns the figures read, and per family of additive figures: the timestamp that
+# places a ticket in a day, the rows that count, the technician they count for, and each sum
+# as an SQL expression.
+_SNAPSHOT_COLUMNS = (
+    "id, vendor_id, contract_id, technician_id, response_technician_id, created_at, "
+    "first_response_at, resolved_at, "
+    "response_outcome_at, resolution_outcome_at, response_seconds, resolution_seconds, "
+    'first_contact_resolution, reopen_count, "repeat", escalated, response_met, resolution_met, '
+    "response_excluded, resolution_excluded"
+)
+_FAMILIES = [
+    ("created_at", "TRUE", "technician_id", {"created": "1"}),
+    (
+        "resolved_at",
+        "TRUE",
+        "technician_id",
+        {
+            "resolved": "1",
+            "resolution_seconds": "COALESCE(resolution_seconds, 0)",
+            "fcr": "(first_contact_resolution IS TRUE)::int",
+            "reopened": "(reopen_count > 0)::int",
+            "repeats": '"repeat"::int',
+            "escalated": "escalated::int",
+        },
+    ),
+    (
+        "first_response_at",
+        "response_seconds IS NOT NULL",
+        _RESPONDER_SQL,
+        {"responses": "1", "response_seconds": "response_seconds"},
+    ),
+    *[
+        (
+            f"{target}_outcome_at",
+            f"{target}_met IS NOT NULL",
+            _RESPONDER_SQL if target == "response" else "technician_id",
+            {
+                f"{target}_met": f"({target}_met AND NOT {target}_excluded)::int",
+                f"{target}_breached": f"(NOT {target}_met AND NOT {target}_excluded)::int",
+                f"{target}_excluded": f"{target}_excluded::int",
+            },
+        )
+        for target in ("response", "resolution")
+    ],
+]
+
+
+def _daily_totals_postgresql(vendor, first, last, lo, hi, zone, kinds) -> DailyTotals:
+    """The same sums, and each kind's percentiles and backlog ages, from one read of the
+    vendor's tickets.
+
+    A vendor's tickets are spread over the whole ticket table, so each query that reads them
+    from it touches tens of thousands of pages; copying the few columns needed into a small
+    temporary table first makes the dozen queries after it cheap. The copy holds every ticket
+    that any of them can select: those with a timestamp in the span or open across it.
+    """
+    names = [name for *_, sums in _FAMILIES for name in sums]
+    selects = []
+    for timestamp, condition, technician, sums in _FAMILIES:
+        columns = ", ".join(sums.get(name, "0") for name in names)
+        selects.append(
+            f"SELECT ({timestamp} AT TIME ZONE %(zone)s)::date, contract_id, {technician}, "
+            f"{columns} FROM {_SNAPSHOT} "
+            f"WHERE {timestamp} >= %(lo)s AND {timestamp} < %(hi)s AND {condition}"
+        )
+    totals = ", ".join(f"SUM(c{i})" for i in range(len(names)))
+    inner = ", ".join(f"c{i}" for i in range(len(names)))
+    daily_sql = (
+        f"SELECT day, contract_id, technician_id, {totals} "
+        f"FROM ({' UNION ALL '.join(selects)}) AS u(day, contract_id, technician_id, {inner}) "
+        "GROUP BY 1, 2, 3"
+    )
+    in_span = " OR ".join(
+        f"({ts} >= %(lo)s AND {ts} < %(hi)s)"
+        for ts in (
+            "created_at",
+            "first_response_at",
+            "response_outcome_at",
+            "resolution_outcome_at",
+        )
+    )
+    params = {"zone": zone, "lo": lo, "hi": hi, "vendor": vendor.pk}
+    rows = []
+    result = DailyTotals(first, last, rows)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {_SNAPSHOT}")
+        cursor.execute(
+            f"CREATE TEMP TABLE {_SNAPSHOT} ON COMMIT DROP AS "
+            f"SELECT {_SNAPSHOT_COLUMNS} FROM {Ticket._meta.db_table} "
+            f"WHERE vendor_id = %(vendor)s AND ({in_span} "
+            "OR resolved_at >= %(lo)s OR resolved_at IS NULL)",
+            params,
+        )
+        cursor.execute(f"ANALYZE {_SNAPSHOT}")
+        cursor.execute(daily_sql, params)
+        for day, contract_id, technician_id, *values in cursor.fetchall():
+            sums = {name: value for name, value in zip(names, values, strict=True) if value}
+            rows.append((day, contract_id, technician_id, sums))
+        for kind in map(PeriodKind, kinds):
+            inside = [
+                p
+                for p in periods_between(kind, first, last)
+                if p.start >= first and p.end <= last + dt.timedelta(days=1)
+            ]
+            if not inside:
+                continue
+            result.percentiles[kind] = _percentiles_postgresql(
+                kind, zone, lo, hi, None, vendor.pk, table=_SNAPSHOT
+            )
+            result.backlog_ages[kind] = _backlog_ages_postgresql(
+                inside, zone, vendor.pk, table=_SNAPSHOT
+            )
+        cursor.execute(f"DROP TABLE {_SNAPSHOT}")
+    surveys: list = []
+    _survey_rows(vendor, ZoneInfo(zone), lo, hi, surveys)
+    if surveys:
+        result.rows = _merged(rows + surveys)
+    return result
 
 
 def compute_vendor(
@@ -156,7 +304,7 @@ def compute_vendor(
     _, hi = periods[-1].bounds(zone)
     last_day = periods[-1].end - dt.timedelta(days=1)
     if daily is None or daily.first > periods[0].start or daily.last < last_day:
-        daily = daily_totals(vendor=vendor, first=periods[0].start, last=last_day)
+        daily = daily_totals(vendor=vendor, first=periods[0].start, last=last_day, kinds=[kind])
     starts = {p.start for p in periods}
     contracts = list(
         Contract.objects.filter(vendor=vendor)
@@ -206,8 +354,12 @@ def compute_vendor(
         for subject in _subjects(vendor.pk, row["contract_id"], row["technician_id"]):
             opening[subject] += row["n"]
 
-    percentiles = _percentiles(tickets, kind, zone, lo, hi, starts, vendor.pk)
-    backlog_ages = _backlog_ages(tickets, periods, zone, vendor.pk)
+    if kind in daily.percentiles:
+        percentiles = daily.percentiles[kind]
+        backlog_ages = {p.start: daily.backlog_ages[kind].get(p.start) for p in periods}
+    else:
+        percentiles = _percentiles(tickets, kind, zone, lo, hi, starts, vendor.pk)
+        backlog_ages = _backlog_ages(tickets, periods, zone, vendor.pk)
     uptime = _uptime(vendor, contracts, periods, zone)
     invoiced = _invoiced(vendor, kind, periods)
     business_days = {c.pk: _business_days(c, periods) for c in contracts}
@@ -227,7 +379,7 @@ def compute_vendor(
             if subject[0] == TECHNICIAN
             else settings.MIN_SAMPLE_VENDOR
         )
-        weights, targets = _weights_and_targets(contract, subject[0], overrides)
+        weights, targets = weights_and_targets(contract, subject[0], overrides)
         result.targets[subject] = targets
         backlog_at = _backlog_series(opening.get(subject, 0.0), subject, flows, periods)
         for period in periods:
@@ -254,7 +406,7 @@ def compute_vendor(
     if kind is PeriodKind.MONTH:
         _vendor_credits(result, vendor.pk, contracts, periods)
     for key, figures in result.figures.items():
-        weights, targets = _weights_and_targets(
+        weights, targets = weights_and_targets(
             contract_by_id.get(key[0][1]) if key[0][0] == CONTRACT else primary,
             key[0][0],
             overrides,
@@ -328,17 +480,17 @@ def _percentiles(tickets, kind, zone, lo, hi, starts, vendor_id) -> dict:
         for ts in ("resolved_at", "first_response_at")
     }
     specs = [
-        ("resolved_at", "resolution_seconds", "resolution_time"),
-        ("first_response_at", "response_seconds", "response_time"),
+        ("resolved_at", "resolution_seconds", "resolution_time", F("technician_id")),
+        ("first_response_at", "response_seconds", "response_time", _RESPONDER),
     ]
-    for timestamp, column, name in specs:
+    for timestamp, column, name, who in specs:
         base = tickets.filter(
             **{f"{timestamp}__gte": lo, f"{timestamp}__lt": hi, f"{column}__isnull": False}
-        ).annotate(period=period_of[timestamp])
+        ).annotate(period=period_of[timestamp], who=who)
         for group, subject_kind in (
             (None, VENDOR),
             ("contract_id", CONTRACT),
-            ("technician_id", TECHNICIAN),
+            ("who", TECHNICIAN),
         ):
             fields = ["period"] + ([group] if group else [])
             rows = (
@@ -359,23 +511,24 @@ def _percentiles(tickets, kind, zone, lo, hi, starts, vendor_id) -> dict:
 _STEP = {"week": "1 week", "month": "1 month", "quarter": "3 months"}
 
 
-def _percentiles_postgresql(kind, zone, lo, hi, starts, vendor_id) -> dict:
-    """The same with GROUPING SETS: one scan per figure serves all three subject kinds."""
+def _percentiles_postgresql(kind, zone, lo, hi, starts, vendor_id, table=None) -> dict:
+    """The same with GROUPING SETS: one scan per figure serves all three subject kinds.
+    With `starts` None, every period found is kept."""
     out: dict[tuple[Subject, dt.date], dict[str, float | None]] = defaultdict(dict)
     specs = [
-        ("resolved_at", "resolution_seconds", "resolution_time"),
-        ("first_response_at", "response_seconds", "response_time"),
+        ("resolved_at", "resolution_seconds", "resolution_time", "technician_id"),
+        ("first_response_at", "response_seconds", "response_time", _RESPONDER_SQL),
     ]
-    for timestamp, column, name in specs:
+    for timestamp, column, name, who in specs:
         sql = f"""
             SELECT date_trunc(%(kind)s, {timestamp} AT TIME ZONE %(zone)s)::date AS period,
-                   contract_id, technician_id, GROUPING(contract_id, technician_id),
+                   contract_id, {who}, GROUPING(contract_id, {who}),
                    percentile_cont(0.5) WITHIN GROUP (ORDER BY {column}),
                    percentile_cont(0.9) WITHIN GROUP (ORDER BY {column})
-            FROM {Ticket._meta.db_table}
+            FROM {table or Ticket._meta.db_table}
             WHERE vendor_id = %(vendor)s AND {timestamp} >= %(lo)s AND {timestamp} < %(hi)s
               AND {column} IS NOT NULL
-            GROUP BY GROUPING SETS ((1), (1, contract_id), (1, technician_id))
+            GROUP BY GROUPING SETS ((1), (1, contract_id), (1, {who}))
         """
         params = {"kind": kind.value, "zone": zone, "vendor": vendor_id, "lo": lo, "hi": hi}
         with connection.cursor() as cursor:
@@ -388,7 +541,7 @@ def _percentiles_postgresql(kind, zone, lo, hi, starts, vendor_id) -> dict:
                 1: (CONTRACT, contract_id),
                 2: (TECHNICIAN, technician_id),
             }[grouping]
-            if subject[1] is None or period not in starts:
+            if subject[1] is None or (starts is not None and period not in starts):
                 continue
             out[(subject, period)][f"{name}_p50"] = p50
             out[(subject, period)][f"{name}_p90"] = p90
@@ -419,7 +572,7 @@ def _backlog_ages(tickets, periods, zone, vendor_id) -> dict[dt.date, float | No
     return ages
 
 
-def _backlog_ages_postgresql(periods, zone, vendor_id) -> dict[dt.date, float | None]:
+def _backlog_ages_postgresql(periods, zone, vendor_id, table=None) -> dict[dt.date, float | None]:
     """One query: each ticket that outlives a period boundary is expanded into the period
     ends it was open at (generate_series), so only tickets crossing a boundary are touched."""
     kind = periods[0].kind.value
@@ -430,7 +583,7 @@ def _backlog_ages_postgresql(periods, zone, vendor_id) -> dict[dt.date, float | 
                percentile_cont(0.5) WITHIN GROUP (
                    ORDER BY extract(epoch FROM (e.end_local AT TIME ZONE %(zone)s) - t.created_at)
                ) / 3600.0
-        FROM {Ticket._meta.db_table} t
+        FROM {table or Ticket._meta.db_table} t
         CROSS JOIN LATERAL generate_series(
             date_trunc(%(kind)s, t.created_at AT TIME ZONE %(zone)s) + interval %(step)s,
             COALESCE(t.resolved_at, %(hi)s) AT TIME ZONE %(zone)s,
@@ -677,7 +830,7 @@ def _figures(
     return f
 
 
-def _weights_and_targets(contract, subject_kind, overrides: Overrides):
+def weights_and_targets(contract, subject_kind, overrides: Overrides):
     weights = {code: float(METRICS[code].weight) for code in SCORED}
     targets = {
         code: {"target": _f(METRICS[code].target), "floor": _f(METRICS[code].floor)}

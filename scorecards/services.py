@@ -9,7 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from scorecards.compute import (
@@ -19,8 +19,9 @@ from scorecards.compute import (
     Result,
     compute_vendor,
     daily_totals,
+    weights_and_targets,
 )
-from scorecards.metrics import SCORED
+from scorecards.metrics import CREDITABLE, SCORED
 from scorecards.models import (
     ClosedPeriod,
     DirtyPeriod,
@@ -32,6 +33,7 @@ from scorecards.models import (
 from scorecards.periods import Period, PeriodKind, periods_between
 from tickets.models import Ticket
 from vendors.models import Contract, Vendor
+from vendors.services import audit_record_created
 
 # Columns of a stored figure besides its key, in the order COPY writes them.
 FIGURE_COLUMNS = [
@@ -65,15 +67,48 @@ def _dec(value: float | None, places: int = 4) -> Decimal | None:
 
 
 def vendor_check_ready(*, vendor: Vendor) -> None:
-    """Refuses a vendor whose contracts cannot be scored, naming the field."""
-    for contract in Contract.objects.filter(vendor=vendor).prefetch_related("weights"):
+    """Refuses a vendor whose contracts cannot be scored, naming the field.
+
+    The models' own validation refuses the same on forms and the API; this catches rows that
+    reached the database another way, before they could stop a recompute halfway.
+    """
+    contracts = Contract.objects.filter(vendor=vendor).prefetch_related("weights", "credit_tiers")
+    for contract in contracts:
         if contract.sla_policy_id is None:
             raise ValidationError({"sla_policy": f"Contract {contract} has no SLA policy."})
         weights = list(contract.weights.all())
+        unknown = sorted({w.metric for w in weights} - SCORED)
+        if unknown:
+            raise ValidationError(
+                {"weights": f"Contract {contract}: {', '.join(unknown)} is not a scored metric."}
+            )
         if weights and sum(w.weight for w in weights) <= 0:
             raise ValidationError(
                 {"weights": f"Contract {contract}: the weights add up to nothing positive."}
             )
+        unknown = sorted({t.metric for t in contract.credit_tiers.all()} - CREDITABLE)
+        if unknown:
+            raise ValidationError(
+                {
+                    "credit_tiers": f"Contract {contract}: a credit tier names an unknown "
+                    f"metric ({', '.join(unknown)})."
+                }
+            )
+
+
+def _check_overrides(*, vendor: Vendor, overrides: Overrides) -> None:
+    """What-if knobs: known scored metrics, and weights that still add up to something."""
+    for name in ("weights", "targets", "floors"):
+        unknown = sorted(set(getattr(overrides, name)) - SCORED)
+        if unknown:
+            raise ValidationError({name: f"{', '.join(unknown)} is not a scored metric."})
+    if any(float(w) < 0 for w in overrides.weights.values()):
+        raise ValidationError({"weights": "A weight cannot be negative."})
+    contracts = list(Contract.objects.filter(vendor=vendor).prefetch_related("weights"))
+    for contract in contracts or [None]:
+        weights, _ = weights_and_targets(contract, "vendor", overrides)
+        if sum(weights.values()) <= 0:
+            raise ValidationError({"weights": "The weights add up to nothing positive."})
 
 
 @transaction.atomic
@@ -130,11 +165,20 @@ def scorecards_recompute_vendor(
             dirty = DirtyPeriod.objects.filter(vendor=vendor, period_kind=kind.value)
             plan[kind] = {Period(kind, s) for s in dirty.values_list("period_start", flat=True)}
             plan[kind] |= set(open_periods(vendor=vendor, kind=kind, today=today))
+    # Closed months stay as they are (scorecards_recompute skips them too); their dirty
+    # marks wait for a reopen, and must not widen the span of tickets read every night.
+    frozen = ClosedPeriod.objects.filter(
+        vendor=vendor, period_kind=PeriodKind.MONTH.value, reopened_at__isnull=True
+    ).values_list("period_start", flat=True)
+    plan[PeriodKind.MONTH] -= {Period(PeriodKind.MONTH, start) for start in frozen}
     spans = [(min(ps).start, max(ps).end - dt.timedelta(days=1)) for ps in plan.values() if ps]
     if not spans:
         return 0
     daily = daily_totals(
-        vendor=vendor, first=min(s for s, _ in spans), last=max(e for _, e in spans)
+        vendor=vendor,
+        first=min(s for s, _ in spans),
+        last=max(e for _, e in spans),
+        kinds=[kind for kind, periods in plan.items() if periods],
     )
     return sum(
         scorecards_recompute(vendor=vendor, kind=kind, periods=periods, now=now, daily=daily)
@@ -144,21 +188,19 @@ def scorecards_recompute_vendor(
 
 def _store(vendor: Vendor, kind: PeriodKind, result: Result, now: dt.datetime) -> int:
     if connection.vendor == "postgresql":
-        written = _copy_metric_values(vendor, kind, result, now)
-    else:
-        rows = [
-            _metric_row(vendor, kind, subject_kind, subject_id, start, metric, f, now)
-            for ((subject_kind, subject_id), start), figures in result.figures.items()
-            for metric, f in figures.items()
-        ]
-        MetricValue.objects.bulk_create(
-            rows,
-            batch_size=2000,
-            update_conflicts=True,
-            unique_fields=KEY_FIELDS,
-            update_fields=VALUE_FIELDS,
-        )
-        written = len(rows)
+        return _store_postgresql(vendor, kind, result, now)
+    rows = [
+        _metric_row(vendor, kind, subject_kind, subject_id, start, metric, f, now)
+        for ((subject_kind, subject_id), start), figures in result.figures.items()
+        for metric, f in figures.items()
+    ]
+    MetricValue.objects.bulk_create(
+        rows,
+        batch_size=2000,
+        update_conflicts=True,
+        unique_fields=KEY_FIELDS,
+        update_fields=VALUE_FIELDS,
+    )
     cards = []
     for ((subject_kind, subject_id), start), score in result.scores.items():
         cards.append(
@@ -170,12 +212,8 @@ def _store(vendor: Vendor, kind: PeriodKind, result: Result, now: dt.datetime) -
                 period_start=start,
                 score=None if score is None else _dec(score.score, 2),
                 grade="" if score is None else score.grade,
-                weights={} if score is None else {k: round(v, 6) for k, v in score.weights.items()},
-                targets={
-                    k: v
-                    for k, v in result.targets[(subject_kind, subject_id)].items()
-                    if k in SCORED
-                },
+                weights=_weights_used(score),
+                targets=_targets_used(result, subject_kind, subject_id),
                 computed_at=now,
             )
         )
@@ -183,70 +221,132 @@ def _store(vendor: Vendor, kind: PeriodKind, result: Result, now: dt.datetime) -
         cards,
         batch_size=2000,
         update_conflicts=True,
-        unique_fields=["subject_kind", "subject_id", "period_kind", "period_start"],
-        update_fields=["vendor", "score", "grade", "weights", "targets", "computed_at"],
+        unique_fields=CARD_KEY_FIELDS,
+        update_fields=CARD_FIELDS,
     )
-    return written
+    return len(rows)
 
 
-_COPY_COLUMNS = ["vendor_id", *KEY_FIELDS, *FIGURE_COLUMNS]
+def _weights_used(score) -> dict:
+    return {} if score is None else {k: round(v, 6) for k, v in score.weights.items()}
 
 
-def _copy_metric_values(vendor, kind, result: Result, now) -> int:
-    """PostgreSQL: COPY into a temporary table, then one INSERT .. ON CONFLICT DO UPDATE.
+def _targets_used(result: Result, subject_kind: str, subject_id: int) -> dict:
+    return {k: v for k, v in result.targets[(subject_kind, subject_id)].items() if k in SCORED}
 
-    A full recompute writes millions of figures; building a model instance per figure would
-    cost more than computing them.
-    """
-    table = MetricValue._meta.db_table
-    columns = ", ".join(_COPY_COLUMNS)
-    values = _COPY_COLUMNS[6:-1]  # what a figure is, without when it was computed
-    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in [*values, "computed_at", "vendor_id"])
-    # Rewriting an unchanged row costs a new tuple and index entries; most nights most
+
+CARD_KEY_FIELDS = ["subject_kind", "subject_id", "period_kind", "period_start"]
+CARD_FIELDS = ["vendor", "score", "grade", "weights", "targets", "computed_at"]
+_METRIC_COLUMNS = ["vendor_id", *KEY_FIELDS, *FIGURE_COLUMNS]
+_CARD_COLUMNS = [
+    "vendor_id",
+    *CARD_KEY_FIELDS,
+    "score",
+    "grade",
+    "weights",
+    "targets",
+    "computed_at",
+]
+
+
+def _store_postgresql(vendor: Vendor, kind: PeriodKind, result: Result, now) -> int:
+    """PostgreSQL: COPY, which costs a fraction of building a model instance per figure (a
+    full recompute writes millions)."""
+    vendor_id, period_kind, empty = vendor.pk, kind.value, json.dumps({})
+    figures = [
+        (
+            vendor_id,
+            subject_kind,
+            subject_id,
+            period_kind,
+            start,
+            metric,
+            _num(f.value),
+            _num(f.numerator),
+            _num(f.denominator),
+            f.sample_size,
+            _num(f.ci[0]) if f.ci else None,
+            _num(f.ci[1]) if f.ci else None,
+            f.low_sample,
+            f.excluded,
+            json.dumps(f.detail) if f.detail else empty,
+            now,
+        )
+        for ((subject_kind, subject_id), start), by_metric in result.figures.items()
+        for metric, f in by_metric.items()
+    ]
+    targets = {subject: json.dumps(_targets_used(result, *subject)) for subject in result.targets}
+    cards = [
+        (
+            vendor_id,
+            subject_kind,
+            subject_id,
+            period_kind,
+            start,
+            None if score is None else _num(score.score),
+            "" if score is None else score.grade,
+            json.dumps(_weights_used(score)),
+            targets[(subject_kind, subject_id)],
+            now,
+        )
+        for ((subject_kind, subject_id), start), score in result.scores.items()
+    ]
+    starts = sorted({start for (_, start) in result.figures})
+    # Rewriting an unchanged figure costs a new tuple and index entries; most nights most
     # figures do not change, so only changed ones are written (computed_at = last change).
+    _copy_upsert(MetricValue, vendor, period_kind, starts, _METRIC_COLUMNS, figures, 6, True)
+    _copy_upsert(Scorecard, vendor, period_kind, starts, _CARD_COLUMNS, cards, 5, False)
+    return len(figures)
+
+
+def _copy_upsert(model, vendor, period_kind, starts, columns, rows, keys, only_changed) -> None:
+    """COPY `rows` (vendor, then `keys - 1` key columns, values, computed_at) into the model's
+    table, updating rows already there.
+
+    When the vendor has nothing stored for these periods (a first or a full cold run) the
+    rows are copied straight in: no staging table and no conflict check per row. Should a
+    key be taken after all (say, a technician's figures stored under the vendor they worked
+    for before), that falls back to the staging path.
+    """
+    table, names = model._meta.db_table, ", ".join(columns)
+    stored = model.objects.filter(
+        vendor=vendor, period_kind=period_kind, period_start__in=starts
+    ).exists()
+    if not stored:
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                _copy(cursor, table, names, rows)
+            return
+        except IntegrityError:
+            pass
+    values = columns[keys:-1]  # what a row is, without its key and when it was computed
+    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in [*values, "computed_at", "vendor_id"])
     changed = (
-        f"({', '.join(f'{table}.{c}' for c in values)}) IS DISTINCT FROM "
+        f" WHERE ({', '.join(f'{table}.{c}' for c in values)}) IS DISTINCT FROM "
         f"({', '.join(f'EXCLUDED.{c}' for c in values)})"
+        if only_changed
+        else ""
     )
-    count = 0
+    stage = f"vs_stage_{table}"
     with connection.cursor() as cursor:
         cursor.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS vs_metric_stage ON COMMIT DELETE ROWS AS "
-            f"SELECT {columns} FROM {table} WITH NO DATA"
+            f"CREATE TEMP TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS AS "
+            f"SELECT {names} FROM {table} WITH NO DATA"
         )
-        cursor.execute("TRUNCATE vs_metric_stage")
-        with cursor.connection.cursor().copy(
-            f"COPY vs_metric_stage ({columns}) FROM STDIN"
-        ) as copy:
-            for ((subject_kind, subject_id), start), figures in result.figures.items():
-                for metric, f in figures.items():
-                    copy.write_row(
-                        (
-                            vendor.pk,
-                            subject_kind,
-                            subject_id,
-                            kind.value,
-                            start,
-                            metric,
-                            _num(f.value),
-                            _num(f.numerator),
-                            _num(f.denominator),
-                            f.sample_size,
-                            _num(f.ci[0]) if f.ci else None,
-                            _num(f.ci[1]) if f.ci else None,
-                            f.low_sample,
-                            f.excluded,
-                            json.dumps(f.detail),
-                            now,
-                        )
-                    )
-                    count += 1
+        cursor.execute(f"TRUNCATE {stage}")
+        _copy(cursor, stage, names, rows)
         cursor.execute(
-            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM vs_metric_stage "
-            f"ON CONFLICT (subject_kind, subject_id, period_kind, period_start, metric) "
-            f"DO UPDATE SET {updates} WHERE {changed}"
+            f"INSERT INTO {table} ({names}) SELECT {names} FROM {stage} "
+            f"ON CONFLICT ({', '.join(columns[1:keys])}) DO UPDATE SET {updates}{changed}"
         )
-    return count
+
+
+def _copy(cursor, table: str, names: str, rows) -> None:
+    # The driver's own cursor copies; its errors are turned into Django's (IntegrityError).
+    sql = f"COPY {table} ({names}) FROM STDIN"
+    with connection.wrap_database_errors, cursor.connection.cursor().copy(sql) as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def _metric_row(vendor, kind, subject_kind, subject_id, start, metric, f: Figure, now):
@@ -305,6 +405,8 @@ def scorecards_what_if(
     *, vendor: Vendor, kind: PeriodKind | str, periods: Iterable[Period], overrides: Overrides
 ) -> Result:
     """Figures and scores with other weights or targets, computed and returned, never saved."""
+    vendor_check_ready(vendor=vendor)
+    _check_overrides(vendor=vendor, overrides=overrides)
     return compute_vendor(vendor=vendor, kind=kind, periods=periods, overrides=overrides)
 
 
@@ -326,8 +428,13 @@ def period_close(*, vendor: Vendor, period: Period, user=None, now=None) -> Clos
     return closed
 
 
+@transaction.atomic
 def period_reopen(*, vendor: Vendor, period: Period, user, now=None) -> ClosedPeriod:
-    """Lets a closed month be recomputed; each figure that then changes is a restatement."""
+    """Lets a closed month be recomputed; each figure that then changes is a restatement.
+
+    The month is marked dirty, so the next nightly run recomputes it with what was imported
+    while it was closed.
+    """
     try:
         closed = ClosedPeriod.objects.get(
             vendor=vendor, period_kind=period.kind.value, period_start=period.start
@@ -336,7 +443,57 @@ def period_reopen(*, vendor: Vendor, period: Period, user, now=None) -> ClosedPe
         raise ValidationError({"period_start": f"{period} is not closed."}) from None
     closed.reopened_at, closed.reopened_by = now or timezone.now(), user
     closed.save(update_fields=["reopened_at", "reopened_by"])
+    DirtyPeriod.objects.update_or_create(
+        vendor=vendor,
+        period_kind=period.kind.value,
+        period_start=period.start,
+        defaults={"marked_at": closed.reopened_at},
+    )
     return closed
+
+
+def periods_auto_close(*, today: dt.date, now: dt.datetime | None = None) -> list[ClosedPeriod]:
+    """Closes every month that ended PERIOD_AUTO_CLOSE_DAYS or more days before `today`
+    (October closes on 16 November with 15 days); closed_by empty means "automatically".
+
+    Only months whose figures are stored and up to date are closed: a month still marked
+    dirty waits for the night after its recompute, so a late import is not frozen out. A
+    month closed or reopened by a manager is left as it is: reopening is a decision that an
+    automatic close must not undo.
+    """
+    cutoff = today - dt.timedelta(days=settings.PERIOD_AUTO_CLOSE_DAYS)
+    # Months ending on or before the cutoff: those starting before the cutoff's month.
+    before = Period.containing(PeriodKind.MONTH, cutoff).start
+    month = PeriodKind.MONTH.value
+    computed = set(
+        Scorecard.objects.filter(
+            subject_kind="vendor", period_kind=month, period_start__lt=before
+        ).values_list("vendor_id", "period_start")
+    )
+    computed -= set(
+        ClosedPeriod.objects.filter(period_kind=month, period_start__lt=before).values_list(
+            "vendor_id", "period_start"
+        )
+    )
+    computed -= set(
+        DirtyPeriod.objects.filter(period_kind=month, period_start__lt=before).values_list(
+            "vendor_id", "period_start"
+        )
+    )
+    now = now or timezone.now()
+    closing = [
+        ClosedPeriod(vendor_id=vendor_id, period_kind=month, period_start=start, closed_at=now)
+        for vendor_id, start in sorted(computed)
+    ]
+    # A manager closing the same month at the same moment wins; ours is then skipped.
+    ClosedPeriod.objects.bulk_create(closing, ignore_conflicts=True)
+    # bulk_create sends no signals and, ignoring conflicts, sets no ids: audit what was stored.
+    audit_record_created(
+        instances=ClosedPeriod.objects.filter(
+            period_kind=month, closed_at=now, closed_by__isnull=True
+        )
+    )
+    return closing
 
 
 def periods_mark_dirty(*, vendor_id: int, instants: Iterable[dt.datetime]) -> int:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from celery import chord, shared_task
+from django.conf import settings
 from django.core.cache import cache
+from django.utils import timezone
 
 from config.celery import RETRYING
 from scorecards.alerts import alerts_check
-from scorecards.services import scorecards_recompute_vendor
+from scorecards.services import periods_auto_close, scorecards_recompute_vendor
 from vendors.models import Vendor
 
 NIGHTLY_LOCK = "vendorscore:nightly-recompute"
@@ -24,24 +28,45 @@ def recompute_vendor(self, vendor_id: int, every_period: bool = False) -> int:
 def nightly_recompute(self) -> list[int]:
     """Fans out one recompute per active vendor; a lock stops two runs overlapping.
 
-    The lock is held until the last vendor's task is done (the chord's callback releases
-    it), and expires on its own after six hours should a worker die mid-run.
+    The lock is held until the last vendor's task is done (the chord's callback closes the
+    months due to close, then releases it), and expires on its own after six hours should a
+    worker die mid-run.
     """
     if not cache.add(NIGHTLY_LOCK, "running", timeout=6 * 3600):
         return []
     vendor_ids = list(Vendor.objects.filter(active=True).values_list("pk", flat=True))
     if not vendor_ids:
-        cache.delete(NIGHTLY_LOCK)
+        nightly_finish.delay()
         return []
-    chord(recompute_vendor.si(v) for v in vendor_ids)(release_nightly_lock.si())
+    chord(recompute_vendor.si(v) for v in vendor_ids)(nightly_finish.si())
     return vendor_ids
+
+
+@shared_task(**RETRYING, max_retries=3, soft_time_limit=120, time_limit=180)
+def nightly_finish(self) -> int:
+    """After the recompute, so a month's last figures are in before it freezes: closes the
+    months due to close automatically, then releases the nightly lock."""
+    today = timezone.now().astimezone(ZoneInfo(settings.REPORTING_TIME_ZONE)).date()
+    closed = periods_auto_close(today=today)
+    cache.delete(NIGHTLY_LOCK)
+    return len(closed)
 
 
 @shared_task(soft_time_limit=30, time_limit=60)
 def release_nightly_lock() -> None:
+    """Kept for callbacks queued before nightly_finish took its place."""
     cache.delete(NIGHTLY_LOCK)
 
 
 @shared_task(**RETRYING, max_retries=3, soft_time_limit=200, time_limit=240)
 def check_breach_alerts(self) -> int:
     return len(alerts_check())
+
+
+@shared_task(**RETRYING, max_retries=3, soft_time_limit=1500, time_limit=1800)
+def email_monthly_packs(self) -> int:
+    """E-mails last month's review packs from the month's first working day on (idempotent)."""
+    from scorecards.packs import packs_email_monthly
+
+    today = timezone.now().astimezone(ZoneInfo(settings.REPORTING_TIME_ZONE)).date()
+    return len(packs_email_monthly(today=today))

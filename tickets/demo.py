@@ -681,6 +681,11 @@ class _TicketMaker:
         self.book = ClockBook()
         # priority -> (response minutes, resolution minutes, clock) per vendor, built once.
         self.targets = {c.vendor.pk: self.book.targets(c.contract.sla_policy_id) for c in cast}
+        # Technicians by name per vendor, so a hand-over's facts name who answered without a
+        # query per ticket.
+        self.technician_ids = {
+            c.vendor.pk: {t.obj.name: t.obj.pk for t in c.technicians} for c in cast
+        }
         # The business calendar's holidays (P2 runs on it), for quieter arrivals.
         self.holidays = {pk: targets["P2"][2].holidays for pk, targets in self.targets.items()}
         self.priority_cum = list(accumulate(PRIORITY_WEIGHTS))
@@ -914,7 +919,13 @@ class _TicketMaker:
             response_target_minutes=response_minutes,
             resolution_target_minutes=resolution_minutes,
         )
-        ticket_apply_facts(ticket, events, book=self.book, now=now)
+        ticket_apply_facts(
+            ticket,
+            events,
+            book=self.book,
+            now=now,
+            technicians=self.technician_ids[c.vendor.pk].get,
+        )
 
         survey = None
         if resolved_at is not None:

@@ -75,6 +75,9 @@ class TicketFacts:
     reply_count: int
     first_contact_resolution: bool | None
     pauses: tuple[Pause, ...] = field(default=())
+    # The assignment (an `assigned` event's new value) holding the ticket when it was first
+    # answered; the caller maps it to a technician (response figures are theirs).
+    response_assignee: str | None = None
 
 
 def derive_facts(
@@ -141,6 +144,7 @@ def derive_facts(
             replies=replies,
         ),
         pauses=tuple(pauses),
+        response_assignee=assignee_at(events, first_response) if first_response else None,
     )
 
 
@@ -226,6 +230,27 @@ def reopen_count(events: Iterable[Event]) -> int:
         if status:
             previous = status
     return count
+
+
+def assignee_at(events: Sequence[Event], at: datetime) -> str | None:
+    """Who held the ticket at `at` (events in time order): the latest assignment at or before
+    it, else the first one after it (a reply before the dispatch was logged is the first
+    assignee's); None if it was never assigned."""
+    assigned = [e for e in events if e.kind == "assigned" and e.new_value]
+    if not assigned:
+        return None
+    before = [e for e in assigned if e.at <= at]
+    return (before[-1] if before else assigned[0]).new_value
+
+
+def assignee_names(value: str) -> list[str]:
+    """The names an assignment may know its technician by, most specific first: ServiceNow's
+    "group / technician" names the technician last; other sources name them alone."""
+    value = value.strip()
+    names = [value] if value else []
+    if " / " in value:
+        names.insert(0, value.rsplit(" / ", 1)[1].strip())
+    return names
 
 
 def reassignment_count(events: Iterable[Event]) -> int:

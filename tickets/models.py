@@ -51,6 +51,19 @@ class Ticket(models.Model):
     technician = models.ForeignKey(
         Technician, on_delete=models.SET_NULL, null=True, blank=True, related_name="tickets"
     )
+    # Who held the ticket when it was first answered: response figures are theirs, resolution
+    # figures the last assignee's (`technician`). Derived from the assignment events; null
+    # without a response (a breach while unanswered then falls to `technician`). No index:
+    # figures group it within a vendor's tickets, and nothing looks tickets up by it but a
+    # technician's deletion, rare enough that one scan beats slowing every import.
+    response_technician = models.ForeignKey(
+        Technician,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
     priority = models.CharField(max_length=2, choices=Priority.choices)
     category = models.CharField(max_length=120, blank=True)
     requester = models.CharField(max_length=200, blank=True)

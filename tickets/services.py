@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -14,7 +14,7 @@ from django.utils import timezone
 from tickets import facts as fx
 from tickets import sla
 from tickets.models import Ticket, TicketEvent
-from vendors.models import Priority, SlaPolicy
+from vendors.models import Priority, SlaPolicy, Technician
 
 FACT_COLUMNS = [
     "first_response_at",
@@ -123,11 +123,15 @@ def ticket_apply_facts(
     *,
     book: ClockBook,
     now: dt.datetime | None = None,
+    technicians: Callable[[str], int | None] | None = None,
 ) -> fx.TicketFacts:
     """Derives the ticket's facts from its events and sets them on the instance (no save).
 
     `ticket` may be any object with Ticket's attribute names (the importer passes plain rows)
     and `events` model rows or anything read like fx.Event (the importer's EventRecords).
+    `technicians` finds the vendor's technician known by a name (None if none is), to name
+    who held the ticket when it was answered (by default the vendor's technicians are read
+    when needed); when the assignment names nobody known, that is the ticket's technician.
 
     `first_response_at` is itself derived, so a source's own first-reply time reaches it as a
     `responded` event, never through the column.
@@ -148,6 +152,7 @@ def ticket_apply_facts(
     derived = fx.derive_facts(times, events, book.clocks(ticket), now=now)
     for name in _DERIVED_COLUMNS:
         setattr(ticket, name, getattr(derived, name))
+    ticket.response_technician_id = _response_technician(ticket, derived, technicians)
     # A reopen makes a repeat; a later ticket of the same requester may also (see below).
     ticket.repeat = ticket.repeat or derived.reopen_count > 0
     ticket.facts_computed_at = now
@@ -155,6 +160,32 @@ def ticket_apply_facts(
 
 
 _DERIVED_COLUMNS = [name for name in FACT_COLUMNS if name in fx.TicketFacts.__dataclass_fields__]
+
+
+def _response_technician(ticket, derived: fx.TicketFacts, technicians) -> int | None:
+    if derived.first_response_at is None:
+        return None  # an unanswered ticket's response breach is its current holder's
+    if derived.response_assignee:
+        if technicians is None:
+            technicians = technicians_by_name(ticket.vendor_id).get
+        for name in fx.assignee_names(derived.response_assignee):
+            pk = technicians(name)
+            if pk is not None:
+                return pk
+    return ticket.technician_id
+
+
+def technicians_by_name(vendor_id: int) -> dict[str, int]:
+    """The vendor's technicians by the names a source may use: their name, and their
+    external_ref (the source's own name for them), which wins where both match."""
+    known: dict[str, int] = {}
+    for pk, name, ref in Technician.objects.filter(vendor_id=vendor_id).values_list(
+        "pk", "name", "external_ref"
+    ):
+        known.setdefault(name, pk)
+        if ref:
+            known[ref] = pk
+    return known
 
 
 def _event(e: TicketEvent) -> fx.Event:
@@ -182,7 +213,9 @@ def ticket_refresh_facts(
     else:
         events = []
     derived = ticket_apply_facts(ticket, events, book=book or ClockBook(), now=now)
-    ticket.full_clean(exclude=[*FACT_COLUMNS, "vendor", "contract", "technician"])
+    ticket.full_clean(
+        exclude=[*FACT_COLUMNS, "vendor", "contract", "technician", "response_technician"]
+    )
     ticket.save()
     if events and any(e.pk is None or e.ticket_id != ticket.pk for e in events):
         ticket.events.all().delete()
@@ -218,3 +251,108 @@ def tickets_refresh_repeats(*, ticket_ids: Iterable[int] | None = None) -> int:
     changed = annotated.filter(is_repeat, repeat=False).update(repeat=True)
     changed += annotated.filter(~is_repeat, repeat=True).update(repeat=False)
     return changed
+
+
+# == One-click survey links (signed, expiring; no login) ==
+
+SURVEY_SALT = "vendorscore.tickets.survey-link"
+SURVEY_SCORES = range(1, 6)
+ALREADY_ANSWERED = "This ticket already has a survey answer; only the first one counts."
+
+
+class SurveyLinkRefused(Exception):
+    """Why a survey link cannot take an answer; `reason` picks the page the requester sees."""
+
+    def __init__(self, reason: str, ticket: Ticket | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason  # invalid | expired | unknown | unresolved | answered
+        self.ticket = ticket
+
+
+def _survey_signer():
+    from django.core.signing import TimestampSigner
+
+    return TimestampSigner(salt=SURVEY_SALT)
+
+
+def survey_link_for(ticket: Ticket) -> str:
+    """The ticket's survey link (absolute when SITE_URL is set), valid for
+    SURVEY_LINK_MAX_AGE_DAYS; only a resolved ticket has one."""
+    from django.urls import reverse
+
+    if ticket.resolved_at is None:
+        raise ValidationError({"resolved_at": "Only a resolved ticket can be surveyed."})
+    token = _survey_signer().sign(str(ticket.pk))
+    return f"{settings.SITE_URL}{reverse('survey', args=[token])}"
+
+
+def survey_ticket_for_link(token: str) -> Ticket:
+    """The ticket a survey link names, or SurveyLinkRefused saying why not."""
+    from django.core.signing import BadSignature, SignatureExpired
+
+    from tickets.models import DONE_STATUSES, SurveyResponse
+
+    try:
+        raw = _survey_signer().unsign(
+            token, max_age=dt.timedelta(days=settings.SURVEY_LINK_MAX_AGE_DAYS)
+        )
+    except SignatureExpired:
+        raise SurveyLinkRefused("expired") from None
+    except BadSignature:
+        raise SurveyLinkRefused("invalid") from None
+    ticket = (
+        Ticket.objects.select_related("vendor").filter(pk=int(raw)).first()
+        if raw.isdigit()
+        else None
+    )
+    if ticket is None:
+        raise SurveyLinkRefused("unknown")
+    if ticket.resolved_at is None or ticket.status not in DONE_STATUSES:
+        raise SurveyLinkRefused("unresolved", ticket)
+    if SurveyResponse.objects.filter(ticket=ticket).exists():
+        raise SurveyLinkRefused("answered", ticket)
+    return ticket
+
+
+@transaction.atomic
+def survey_answer_record(
+    *, ticket: Ticket, score: int, comment: str = "", answered_at: dt.datetime | None = None
+):
+    """Records a ticket's one CSAT answer (1..5) and marks the period it falls in for recompute.
+
+    Used by the survey link and the API. A second answer is refused (ValidationError on
+    `ticket`), also when two arrive at once: the ticket's row is locked while we check.
+    """
+    from scorecards.services import periods_mark_dirty
+    from tickets.models import SurveyResponse
+
+    if score not in SURVEY_SCORES:
+        raise ValidationError({"score": "Pick a score from 1 to 5."})
+    Ticket.objects.select_for_update().filter(pk=ticket.pk).first()
+    if SurveyResponse.objects.filter(ticket=ticket).exists():
+        raise ValidationError({"ticket": ALREADY_ANSWERED})
+    answer = SurveyResponse(
+        ticket=ticket,
+        score=score,
+        scale=5,
+        comment=comment.strip()[:2000],
+        answered_at=answered_at or timezone.now(),
+    )
+    answer.full_clean()
+    answer.save()
+    periods_mark_dirty(vendor_id=ticket.vendor_id, instants=[answer.answered_at])
+    return answer
+
+
+@transaction.atomic
+def survey_link_answer_record(
+    *, token: str, score: int, comment: str = "", now: dt.datetime | None = None
+):
+    """Stores the one answer a survey link may give, or SurveyLinkRefused saying why not."""
+    ticket = survey_ticket_for_link(token)
+    try:
+        return survey_answer_record(ticket=ticket, score=score, comment=comment, answered_at=now)
+    except ValidationError as exc:
+        if "ticket" in exc.message_dict:
+            raise SurveyLinkRefused("answered", ticket) from None
+        raise

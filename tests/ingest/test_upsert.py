@@ -495,3 +495,95 @@ def test_a_ticket_refused_by_the_database_costs_only_itself_outside_a_transactio
     assert (run.tickets_created, run.tickets_rejected) == (2, 1)
     assert sorted(Ticket.objects.values_list("external_id", flat=True)) == ["HD-1", "HD-3"]
     assert TicketEvent.objects.count() == 8
+
+
+# --- who answered: response figures belong to the assignee at the first response ----------
+
+
+def handed_over(external_id: str = "HD-9", *, first: str, then: str = "Bob Tech", **changes):
+    """Worked example 1's ticket, assigned to `first` at 09:00 Monday, answered at 09:45, then
+    handed over to `then` at 10:00 and resolved by them at 11:00."""
+    events = [
+        EventRecord(at(2026, 11, 20, 16, 30), "created", "", "new", "", by_vendor=False),
+        EventRecord(at(2026, 11, 23, 9), "assigned", "", first, "Dispatch"),
+        EventRecord(at(2026, 11, 23, 9, 45), "responded", "", "", first),
+        EventRecord(at(2026, 11, 23, 10), "assigned", first, then, "Dispatch"),
+        EventRecord(at(2026, 11, 23, 11), "resolved", "in_progress", "resolved", then),
+    ]
+    return dataclasses.replace(
+        record(external_id, technician=then), events=events, survey=None, **changes
+    )
+
+
+def test_a_ticket_reassigned_after_its_first_response_stores_the_responder(contract):
+    alice = TechnicianFactory(vendor=contract.vendor, name="Alice Tech", external_ref="Alice Tech")
+    run = run_import([handed_over(first="Alice Tech"), record("HD-1", row=3)])
+
+    assert run.tickets_created == 2
+    ticket = Ticket.objects.get(external_id="HD-9")
+    bob = Technician.objects.get(vendor=contract.vendor, name="Bob Tech")
+    # Resolution figures are the last assignee's, response figures the one who answered.
+    assert (ticket.technician, ticket.response_technician) == (bob, alice)
+    assert ticket.reassignment_count == 1
+    # Never handed over: the one technician is both.
+    plain = Ticket.objects.get(external_id="HD-1")
+    assert plain.response_technician_id == plain.technician_id == alice.pk
+
+
+def test_a_reimport_of_a_handed_over_ticket_is_unchanged_and_keeps_the_responder(contract):
+    alice = TechnicianFactory(vendor=contract.vendor, name="Alice Tech", external_ref="Alice Tech")
+    records = [handed_over(first="Alice Tech"), record("HD-1", row=3)]
+    run_import(records)
+
+    again = run_import(records)
+
+    assert counts(again) == {
+        "created": 0,
+        "updated": 0,
+        "unchanged": 2,
+        "rejected": 0,
+        "unmapped": 0,
+    }
+    assert Ticket.objects.get(external_id="HD-9").response_technician == alice
+
+
+def test_a_servicenow_group_and_technician_assignment_names_the_technician(contract):
+    alice = TechnicianFactory(vendor=contract.vendor, name="Alice Tech", external_ref="Alice Tech")
+    run_import([handed_over(first="Desk L1 / Alice Tech", then="Desk L2 / Bob Tech")])
+    assert Ticket.objects.get().response_technician == alice
+
+
+def test_an_assignment_to_a_group_or_an_unknown_name_falls_back_to_the_ticket_technician(
+    contract,
+):
+    run_import([handed_over(first="Service Desk")])
+
+    ticket = Ticket.objects.get()
+    assert ticket.response_technician_id == ticket.technician_id
+    assert ticket.technician.name == "Bob Tech"
+    # An assignment names a group as often as a person: it never creates a technician.
+    assert list(Technician.objects.values_list("name", flat=True)) == ["Bob Tech"]
+
+
+def test_a_reply_before_the_first_assignment_is_the_first_assignees(contract):
+    alice = TechnicianFactory(vendor=contract.vendor, name="Alice Tech", external_ref="Alice Tech")
+    early = handed_over(first="Alice Tech")
+    reply = EventRecord(at(2026, 11, 23, 8, 50), "responded", "", "", "Alice Tech")
+    early = dataclasses.replace(early, events=[early.events[0], reply, *early.events[1:]])
+
+    run_import([early])
+
+    assert Ticket.objects.get().response_technician == alice
+
+
+def test_an_unanswered_ticket_has_no_response_technician(contract):
+    open_ticket = handed_over(first="Alice Tech", status="in_progress", resolved_at=None)
+    open_ticket = dataclasses.replace(
+        open_ticket, events=[e for e in open_ticket.events if e.kind in ("created", "assigned")]
+    )
+    run_import([open_ticket])
+
+    ticket = Ticket.objects.get()
+    assert (ticket.first_response_at, ticket.response_technician) == (None, None)
+    # Due Mon 09:30 and breached: the breach counts for its holder now, the technician.
+    assert (ticket.response_met, ticket.technician.name) == (False, "Bob Tech")

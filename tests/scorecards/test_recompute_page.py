@@ -167,7 +167,7 @@ def test_every_period_recomputes_september_for_all_vendors(
     assert run["user"] == "manager" and run["total"] == 2
     assert september_resolved(world[0]) == 2.0
     acme_entry = run["vendors"][0]
-    written = MetricValue.objects.filter(subject_id=world[0].vendor_id).count()
+    written = MetricValue.objects.filter(vendor_id=world[0].vendor_id).count()
     assert acme_entry["result"] == f"{written:,} figures written"
 
 

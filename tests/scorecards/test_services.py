@@ -15,6 +15,7 @@ from django.core.management import call_command
 
 from scorecards.alerts import alerts_check
 from scorecards.compute import Overrides
+from scorecards.metrics import SCORED
 from scorecards.models import Alert, DirtyPeriod, MetricValue, Restatement, Scorecard
 from scorecards.periods import Period
 from scorecards.services import (
@@ -281,3 +282,66 @@ def test_cost_per_ticket_follows_worked_example_6(contract):
     assert cost.value == Decimal("15.0000")
     assert (cost.numerator, cost.denominator) == (Decimal("1500"), Decimal("100"))
     assert cost.detail == {"currency": "GBP"}
+
+
+def test_a_figure_stored_under_another_vendor_is_taken_over_not_refused(contract):
+    # A technician who moved vendors: their old figures hold keys the new vendor's first
+    # (cold) recompute writes, so the straight copy gives way to an upsert.
+    from tests.factories import TechnicianFactory, VendorFactory
+
+    technician = TechnicianFactory(vendor=contract.vendor)
+    ticket = make_ticket(
+        contract, 1, created=at(11, 2, 10), reply=at(11, 2, 10, 30), resolved=at(11, 2, 12)
+    )
+    Ticket.objects.filter(pk=ticket.pk).update(technician=technician)
+    MetricValue.objects.create(
+        vendor=VendorFactory(),
+        subject_kind="technician",
+        subject_id=technician.pk,
+        period_kind="month",
+        period_start=NOVEMBER.start,
+        metric="tickets_resolved",
+        value=99,
+        computed_at=NOW,
+    )
+    scorecards_recompute(vendor=contract.vendor, kind="month", periods=[NOVEMBER], now=NOW)
+    taken = MetricValue.objects.get(
+        subject_kind="technician", subject_id=technician.pk, metric="tickets_resolved"
+    )
+    assert (taken.vendor_id, taken.value) == (contract.vendor_id, 1)
+    assert stored(contract, "tickets_resolved") == 1
+
+
+def test_weights_or_credit_tiers_on_unknown_metrics_are_refused_naming_the_field(contract):
+    from vendors.models import CreditTier
+
+    # Rows that skipped the models' validation (written straight to the database).
+    ScoreWeight.objects.bulk_create([ScoreWeight(contract=contract, metric="speed", weight=5)])
+    with pytest.raises(ValidationError) as err:
+        scorecards_recompute(vendor=contract.vendor, kind="month", periods=[NOVEMBER])
+    assert "weights" in err.value.message_dict
+    assert "speed" in err.value.message_dict["weights"][0]
+
+    ScoreWeight.objects.all().delete()
+    CreditTier.objects.bulk_create(
+        [CreditTier(contract=contract, metric="bogus_pct", threshold=90, credit_pct=5)]
+    )
+    with pytest.raises(ValidationError) as err:
+        scorecards_recompute(vendor=contract.vendor, kind="month", periods=[NOVEMBER])
+    assert "credit_tiers" in err.value.message_dict
+    assert not MetricValue.objects.exists()
+
+
+def test_a_what_if_with_weights_adding_up_to_nothing_is_refused(contract):
+    zero = Overrides(weights=dict.fromkeys(SCORED, 0))
+    with pytest.raises(ValidationError) as err:
+        scorecards_what_if(vendor=contract.vendor, kind="month", periods=[NOVEMBER], overrides=zero)
+    assert "weights" in err.value.message_dict
+    with pytest.raises(ValidationError) as err:
+        scorecards_what_if(
+            vendor=contract.vendor,
+            kind="month",
+            periods=[NOVEMBER],
+            overrides=Overrides(targets={"speed": 1}),
+        )
+    assert "targets" in err.value.message_dict

@@ -47,7 +47,12 @@ from tickets.ingest.records import (
     TicketRecord,
 )
 from tickets.models import AttributionRule, ImportRun, SurveyResponse, Ticket, TicketEvent
-from tickets.services import ClockBook, ticket_apply_facts, tickets_refresh_repeats
+from tickets.services import (
+    ClockBook,
+    technicians_by_name,
+    ticket_apply_facts,
+    tickets_refresh_repeats,
+)
 from vendors.models import Contract, Technician
 
 BATCH_SIZE = 2000
@@ -377,7 +382,15 @@ class _Ingest:
             if stored[2:4] == (record.priority, contract_id):
                 draft.response_target_minutes, draft.resolution_target_minutes = stored[4:6]
         try:
-            ticket_apply_facts(draft, record.events, book=self.book, now=self.now)  # type: ignore[arg-type]
+            ticket_apply_facts(
+                draft,  # type: ignore[arg-type]
+                record.events,  # type: ignore[arg-type]
+                book=self.book,
+                now=self.now,
+                # Earlier assignees are matched to known technicians, never created: an
+                # assignment may name a group or team rather than a person.
+                technicians=self.known(vendor_id).get,
+            )
         except ValidationError as exc:
             # The contract's SLA policy lacks a target: every ticket of it is refused alike.
             reason = "; ".join(exc.messages)
@@ -396,22 +409,21 @@ class _Ingest:
             contract = self.contracts[contract_id] = Contract.objects.get(pk=contract_id)
         return contract
 
+    def known(self, vendor_id: int) -> dict[str, int]:
+        """The vendor's technicians by name, read once per run and grown as it creates them.
+        The source's name is the technician's external_ref; a name typed by hand in the admin
+        matches too, and the source's wins where both exist."""
+        known = self.technicians.get(vendor_id)
+        if known is None:
+            known = self.technicians[vendor_id] = technicians_by_name(vendor_id)
+        return known
+
     def technician(self, vendor_id: int, name: str) -> int | None:
         """The vendor's technician known by this name in the source, created if new."""
         name = name.strip()
         if not name:
             return None
-        known = self.technicians.get(vendor_id)
-        if known is None:
-            known = self.technicians[vendor_id] = {}
-            # The source's name is the technician's external_ref; a name typed by hand in the
-            # admin matches too, and the source's wins where both exist.
-            for pk, tech_name, ref in Technician.objects.filter(vendor_id=vendor_id).values_list(
-                "pk", "name", "external_ref"
-            ):
-                known.setdefault(tech_name, pk)
-                if ref:
-                    known[ref] = pk
+        known = self.known(vendor_id)
         pk = known.get(name)
         if pk is None:
             # Another import may create the same technician at the same moment.
@@ -464,7 +476,15 @@ class _Ingest:
                 cursor.executemany(f"UPDATE {table} SET {sets} WHERE id = %s", rows)
             ids = [w.draft.id for w in changed]
             TicketEvent.objects.filter(ticket_id__in=ids).delete()
-            SurveyResponse.objects.filter(ticket_id__in=ids).delete()
+            # An answer goes when the source brings another or the ticket is open again; one
+            # given through the survey link or the API is not otherwise the source's to drop.
+            SurveyResponse.objects.filter(
+                ticket_id__in=[
+                    w.draft.id
+                    for w in changed
+                    if w.record.survey is not None or w.draft.resolved_at is None
+                ]
+            ).delete()
         events, surveys = [], []
         for w in work:
             pk = w.draft.id

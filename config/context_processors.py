@@ -12,7 +12,12 @@ from vendors.selectors import user_role, vendors_visible_to
 def navigation(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"nav_role": None, "nav_vendors": [], "priorities": Priority.values, "period_kinds": list(PeriodKind)}
+        return {
+            "nav_role": None,
+            "nav_vendors": [],
+            "priorities": Priority.values,
+            "period_kinds": list(PeriodKind),
+        }
     role = user_role(user)
     return {
         "nav_role": role,

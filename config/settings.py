@@ -7,6 +7,7 @@ ALLOWED_HOSTS, DATABASE_URL (PostgreSQL) and REDIS_URL.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import plotly
@@ -48,6 +49,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
     "vendors",
     "tickets",
     "scorecards",
@@ -55,11 +57,14 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After authentication: the audit trail records the request's user as the actor.
+    "vendors.audit.AuditActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -128,6 +133,7 @@ STORAGES = {
 }
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 MEDIA_URL = "media/"
+IMPORT_MAX_UPLOAD_MB = env_int("IMPORT_MAX_UPLOAD_MB", 200, minimum=1)
 
 # Celery: with no REDIS_URL, tasks run eagerly in-process (demo and bare-machine tests).
 REDIS_URL = env_redis_url("REDIS_URL")
@@ -157,6 +163,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "scorecards.tasks.check_breach_alerts",
         "schedule": 300.0,
     },
+    "monthly-review-packs": {
+        "task": "scorecards.tasks.email_monthly_packs",
+        # Daily: the service sends only from the month's first working day, once per vendor.
+        "schedule": crontab(hour=7, minute=0),
+    },
 }
 
 CACHES = {
@@ -183,6 +194,8 @@ if EMAIL_USE_TLS and EMAIL_USE_SSL:
     raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL cannot both be true")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "vendorscore@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Headless Chromium renders review packs as PDF; found on PATH when not set.
+CHROMIUM_PATH = env_str("CHROMIUM_PATH") or None
 
 # Production hardening; `manage.py check --deploy` passes with DEBUG=false behind HTTPS.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -196,13 +209,80 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+
+# Content security policy (django-csp 4): no inline scripts or event handlers anywhere (page
+# behaviour lives in static/js/, charts are JSON drawn by static/js/charts.js); inline styles
+# stay allowed because plotly.js and the Swagger UI inject them. The API docs page loads its
+# init script from a URL (drf-spectacular's SpectacularSwaggerSplitView) for the same reason.
+_SELF, _NONE = "'self'", "'none'"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [_SELF],
+        "script-src": [_SELF],
+        "style-src": [_SELF, "'unsafe-inline'"],
+        "img-src": [_SELF, "data:", "blob:"],
+        "font-src": [_SELF, "data:"],
+        "connect-src": [_SELF],
+        "frame-ancestors": [_NONE],
+        "form-action": [_SELF],
+        "object-src": [_NONE],
+        "base-uri": [_SELF],
+    }
+}
+
+# Absolute links in e-mails (review packs, survey links); the default suits `make demo`.
+SITE_URL = env_str("SITE_URL", "http://localhost:8000").rstrip("/")
+if SITE_URL and not SITE_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured(f"SITE_URL={SITE_URL!r} must start with https:// or http://")
+# How long a ticket's one-click survey link stays valid.
+SURVEY_LINK_MAX_AGE_DAYS = env_int("SURVEY_LINK_MAX_AGE_DAYS", 30, minimum=1)
+
+# Requests per API token (per user for sessions), e.g. 600/min; DRF's n/(s|min|hour|day).
+API_RATE_PER_TOKEN = env_str("API_RATE_PER_TOKEN", "600/min").strip()
+if not re.fullmatch(r"[1-9]\d*/(s|sec|second|m|min|minute|h|hour|d|day)", API_RATE_PER_TOKEN):
+    raise ImproperlyConfigured(
+        f"API_RATE_PER_TOKEN={API_RATE_PER_TOKEN!r} is not a rate such as 600/min or 20/s"
+    )
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "vendors.auth.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
+    "DEFAULT_THROTTLE_CLASSES": ["vendors.auth.TokenRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"token": API_RATE_PER_TOKEN},
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "config.api.PagePagination",
+    # JSON only (the interactive docs are at /api/docs/); finance lists add CSV and XLSX.
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "COERCE_DECIMAL_TO_STRING": True,
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "VendorScore API",
+    "DESCRIPTION": "Vendors, contracts, tickets, SLA breaches and the stored scorecard figures "
+    "of METRICS.md. Log in with a session or an API token. Money is a decimal string with a "
+    "`currency`; figures are decimal strings as stored. Every list is paginated and narrowed "
+    "to the vendors the caller may see: a vendor's user sees only its own vendor.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # Swagger UI from drf-spectacular-sidecar's static files: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "TicketStatusEnum": "tickets.models.TicketStatus",
+        "PriorityEnum": "vendors.models.Priority",
+        "ActionItemStatusEnum": "scorecards.models.ActionItem.Status",
+    },
 }
 
 # METRICS.md knobs.

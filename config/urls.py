@@ -22,5 +22,6 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("", include("scorecards.urls")),
     path("", include("tickets.page_urls")),
-    path("api/v1/", include("tickets.urls")),
+    path("", include("vendors.urls")),
+    path("", include("config.api_urls")),
 ]

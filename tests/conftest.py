@@ -24,8 +24,10 @@ SHARED_DATA = Path(
 
 def chromium_path() -> str | None:
     """Debian's Chromium, which the browser tests drive and review packs print with."""
-    return os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which(
-        "chromium-browser"
+    return (
+        os.environ.get("CHROMIUM_PATH")
+        or shutil.which("chromium")
+        or shutil.which("chromium-browser")
     )
 
 

@@ -1,16 +1,38 @@
-"""REST API for tickets: the bulk upsert (POST /api/v1/tickets/bulk)."""
+"""REST API v1 for tickets: the bulk upsert (POST /api/v1/tickets/bulk), tickets and their
+events, breaches, survey answers and outages. Reads go through `tickets.selectors_api`, which
+starts from the vendors the user may see."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from rest_framework import serializers, status
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from drf_spectacular.utils import (
+    extend_schema,
+    extend_schema_field,
+    extend_schema_serializer,
+    extend_schema_view,
+)
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api import (
+    ALL_ROLES,
+    CreatedCursorPagination,
+    PagePagination,
+    ReadRolesWriteRoles,
+    roles_allowed,
+)
+from scorecards.periods import Period, PeriodKind
+from tickets import selectors_api
+from tickets.filters import BreachFilter, OutageFilter, SurveyFilter, TicketFilter
 from tickets.ingest.records import (
     CHANNELS,
     EVENT_KINDS,
@@ -22,7 +44,8 @@ from tickets.ingest.records import (
     TicketRecord,
 )
 from tickets.ingest.upsert import ERROR, UNMAPPED, AttributedRecord, ItemResult, ingest_records
-from tickets.models import ImportFormat, ImportRun, Ticket
+from tickets.models import ImportFormat, ImportRun, Outage, SurveyResponse, Ticket, TicketEvent
+from tickets.services import survey_answer_record
 from vendors.models import Contract
 from vendors.roles import MANAGER
 
@@ -158,7 +181,9 @@ class TicketBulkApi(APIView):
         records: list[TicketRecord | RowError] = []
         for position, item in enumerate(items, 1):
             ticket = self.TicketSerializer(data=item)
-            external_id = str(item.get("external_id", ""))[:120]
+            # NUL is refused by every field, but a refused value is echoed in the row's
+            # error, which PostgreSQL cannot store (JSON or text): drop it there.
+            external_id = _no_nul(str(item.get("external_id", "")))[:120]
             if not ticket.is_valid():
                 records.append(_row_error(position, external_id, ticket.errors))
                 continue
@@ -186,7 +211,7 @@ class TicketBulkApi(APIView):
             outcome = ERROR if result.result == UNMAPPED else result.result
             out.append(
                 {
-                    "external_id": str(item.get("external_id", "")),
+                    "external_id": _no_nul(str(item.get("external_id", ""))),
                     "result": outcome,
                     "errors": errors,
                 }
@@ -226,7 +251,11 @@ def _row_error(position: int, external_id: str, errors: dict) -> RowError:
     for name, messages in _flatten(errors):
         problems.append(f"{name}: {' '.join(messages)}" if name else " ".join(messages))
     first = next((name for name, _ in _flatten(errors)), "")
-    return RowError(position, first, "; ".join(problems), external_id)
+    return RowError(position, first, _no_nul("; ".join(problems)), external_id)
+
+
+def _no_nul(text: str) -> str:
+    return text.replace("\x00", "")
 
 
 def _flatten(errors: Any, prefix: str = "") -> list[tuple[str, list[str]]]:
@@ -288,3 +317,384 @@ def _record(position: int, data: dict, target: tuple[int, int] | None) -> Ticket
     if target is None:
         return TicketRecord(**values)
     return AttributedRecord(**values, vendor_id=target[0], contract_id=target[1])
+
+
+# --- the bulk upsert's schema: the nested serializers under names of their own ----------------
+
+extend_schema_serializer(component_name="BulkTicketEvent")(TicketBulkApi.EventSerializer)
+extend_schema_serializer(component_name="BulkTicketSurvey")(TicketBulkApi.SurveySerializer)
+extend_schema_serializer(component_name="BulkTicketResult")(TicketBulkApi.OutputSerializer)
+
+
+@extend_schema_serializer(component_name="BulkTicket")
+class BulkTicketDoc(TicketBulkApi.TicketSerializer):
+    events = TicketBulkApi.EventSerializer(many=True, required=False)
+    survey = TicketBulkApi.SurveySerializer(required=False, allow_null=True)
+
+
+@extend_schema_serializer(component_name="BulkTicketsRequest")
+class BulkRequestDoc(serializers.Serializer):
+    source = serializers.CharField(max_length=80, help_text="The source's name, e.g. acme-api.")
+    tickets = BulkTicketDoc(many=True, help_text=f"1 to {MAX_TICKETS:,} tickets.")
+
+
+@extend_schema_serializer(component_name="BulkTicketsResponse")
+class BulkResponseDoc(serializers.Serializer):
+    run = serializers.IntegerField(help_text="The import run's id.")
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+    errors = serializers.IntegerField(help_text="Tickets refused or not mapped to a vendor.")
+    results = TicketBulkApi.OutputSerializer(many=True)
+
+
+extend_schema_view(
+    post=extend_schema(
+        summary="Upsert tickets in bulk",
+        description="Managers only. Up to 1,000 tickets with their events, upserted by "
+        "(source, external_id); each names its vendor through `attribution` (the source's "
+        "rules) or `vendor` (slug) and `contract` (id). The answer lists each ticket's result: "
+        "created, updated, unchanged or error.",
+        request=BulkRequestDoc,
+        responses={200: BulkResponseDoc},
+    )
+)(TicketBulkApi)
+
+
+# --- reads: tickets, events, breaches, survey answers, outages --------------------------------
+
+VISIBILITY = (
+    " Managers and finance see every vendor's; a vendor's user only its own vendor's (any "
+    "other id answers 404, and a filter naming another vendor returns nothing)."
+)
+
+
+class TicketOut(serializers.ModelSerializer):
+    vendor = serializers.IntegerField(source="vendor_id", help_text="Vendor id.")
+    contract = serializers.IntegerField(source="contract_id", help_text="Contract id.")
+    technician = serializers.IntegerField(
+        source="technician_id", allow_null=True, help_text="Technician id."
+    )
+
+    class Meta:
+        model = Ticket
+        fields = [
+            "id",
+            "source",
+            "external_id",
+            "vendor",
+            "contract",
+            "technician",
+            "priority",
+            "category",
+            "channel",
+            "status",
+            "title",
+            "created_at",
+            "first_response_at",
+            "resolved_at",
+            "closed_at",
+            "response_target_minutes",
+            "resolution_target_minutes",
+            "response_due_at",
+            "resolution_due_at",
+            "response_seconds",
+            "resolution_seconds",
+            "resolution_seconds_raw",
+            "paused_seconds",
+            "response_met",
+            "resolution_met",
+            "response_excluded",
+            "resolution_excluded",
+            "reopen_count",
+            "escalated",
+            "reassignment_count",
+            "first_contact_resolution",
+            "repeat",
+        ]
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List tickets",
+        description="Tickets with their SLA facts (METRICS.md), newest first, cursor-paginated. "
+        "`response_met`/`resolution_met` are null while pending." + VISIBILITY,
+    ),
+    retrieve=extend_schema(summary="One ticket", description="A ticket." + VISIBILITY),
+)
+class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = TicketOut
+    permission_classes = [roles_allowed(*ALL_ROLES)]
+    pagination_class = CreatedCursorPagination
+    filterset_class = TicketFilter
+    lookup_value_regex = "[0-9]+"
+
+    def get_queryset(self):
+        return selectors_api.tickets_for_api(user=self.request.user)
+
+
+class TicketEventOut(serializers.ModelSerializer):
+    ticket = serializers.IntegerField(source="ticket_id", help_text="Ticket id.")
+
+    class Meta:
+        model = TicketEvent
+        fields = [
+            "id",
+            "ticket",
+            "at",
+            "seq",
+            "kind",
+            "old_value",
+            "new_value",
+            "actor",
+            "by_vendor",
+        ]
+
+
+class EventCursorPagination(CreatedCursorPagination):
+    ordering = ("at", "seq", "id")
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="A ticket's events",
+        description="The ticket's event timeline, oldest first, cursor-paginated. 404 for a "
+        "ticket the user may not see.",
+    )
+)
+class TicketEventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    serializer_class = TicketEventOut
+    permission_classes = [roles_allowed(*ALL_ROLES)]
+    pagination_class = EventCursorPagination
+    queryset = TicketEvent.objects.none()  # for the schema; get_queryset narrows per user
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return TicketEvent.objects.none()
+        ticket = selectors_api.ticket_get_visible(
+            user=self.request.user, ticket_id=self.kwargs["ticket_id"]
+        )
+        if ticket is None:
+            raise Http404("No such ticket.")
+        return selectors_api.ticket_events_for_api(ticket=ticket)
+
+
+class BreachPeriodsOut(serializers.Serializer):
+    week = serializers.CharField(help_text="e.g. 2026-W48")
+    month = serializers.CharField(help_text="e.g. 2026-11")
+    quarter = serializers.CharField(help_text="e.g. 2026-Q4")
+
+
+class BreachTargetOut(serializers.Serializer):
+    breached = serializers.BooleanField()
+    due_at = serializers.DateTimeField()
+    outcome_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the outcome became final (the due time if breached)."
+    )
+    attributed_to = BreachPeriodsOut(
+        allow_null=True,
+        help_text="The periods the breach counts in: those in which its due time passed, "
+        "in the reporting time zone (METRICS.md, attribution). Null when not breached.",
+    )
+    excluded = serializers.BooleanField(help_text="A manager accepted a dispute of it.")
+    dispute_status = serializers.CharField(
+        allow_null=True, help_text="The latest dispute's status: open, accepted or rejected."
+    )
+
+
+class BreachOut(serializers.Serializer):
+    ticket = serializers.IntegerField(source="pk", help_text="Ticket id.")
+    source = serializers.CharField()
+    external_id = serializers.CharField()
+    vendor = serializers.IntegerField(source="vendor_id")
+    contract = serializers.IntegerField(source="contract_id")
+    priority = serializers.CharField()
+    status = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    response = serializers.SerializerMethodField()
+    resolution = serializers.SerializerMethodField()
+
+    @extend_schema_field(BreachTargetOut)
+    def get_response(self, ticket: Ticket) -> dict:
+        return _breach_target(ticket, "response")
+
+    @extend_schema_field(BreachTargetOut)
+    def get_resolution(self, ticket: Ticket) -> dict:
+        return _breach_target(ticket, "resolution")
+
+
+def _breach_target(ticket: Ticket, kind: str) -> dict:
+    breached = getattr(ticket, f"{kind}_met") is False
+    outcome_at = getattr(ticket, f"{kind}_outcome_at")
+    attributed = None
+    if breached and outcome_at is not None:
+        zone = settings.REPORTING_TIME_ZONE
+        attributed = {k.value: Period.at(k, outcome_at, zone).label for k in PeriodKind}
+    disputes = [d for d in ticket.disputes.all() if d.target == kind]
+    return {
+        "breached": breached,
+        "due_at": getattr(ticket, f"{kind}_due_at"),
+        "outcome_at": outcome_at,
+        "attributed_to": attributed,
+        "excluded": getattr(ticket, f"{kind}_excluded"),
+        "dispute_status": disputes[0].status if disputes else None,
+    }
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List SLA breaches",
+        description="Tickets with a breached response or resolution target, newest first, "
+        "cursor-paginated; each target with its due time, when it became final and the periods "
+        "it is attributed to (the due time's period, even while the ticket is open)." + VISIBILITY,
+    )
+)
+class BreachViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    serializer_class = BreachOut
+    permission_classes = [roles_allowed(*ALL_ROLES)]
+    pagination_class = CreatedCursorPagination
+    filterset_class = BreachFilter
+
+    def get_queryset(self):
+        return selectors_api.breaches_for_api(user=self.request.user)
+
+
+class SurveyOut(serializers.ModelSerializer):
+    ticket = serializers.IntegerField(source="ticket_id", help_text="Ticket id.")
+    ticket_source = serializers.CharField(source="ticket.source")
+    ticket_external_id = serializers.CharField(source="ticket.external_id")
+    vendor = serializers.IntegerField(source="ticket.vendor_id", help_text="Vendor id.")
+
+    class Meta:
+        model = SurveyResponse
+        fields = [
+            "id",
+            "ticket",
+            "ticket_source",
+            "ticket_external_id",
+            "vendor",
+            "score",
+            "scale",
+            "comment",
+            "answered_at",
+        ]
+
+
+class SurveyIn(serializers.Serializer):
+    ticket = serializers.IntegerField(
+        required=False, min_value=1, help_text="Ticket id (or give source and external_id)."
+    )
+    source = serializers.CharField(required=False, max_length=80)
+    external_id = serializers.CharField(required=False, max_length=120)
+    score = serializers.IntegerField(min_value=1, max_value=5, help_text="1 (bad) .. 5 (good).")
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=4000, default="")
+    answered_at = AwareDateTimeField(
+        required=False, help_text="With its offset; default: now. Not before the ticket."
+    )
+
+    def validate(self, data: dict) -> dict:
+        by_id = "ticket" in data
+        by_source = "source" in data or "external_id" in data
+        if by_id == by_source:
+            raise serializers.ValidationError(
+                {"ticket": "Give the ticket's id, or its source and external_id (not both)."}
+            )
+        if by_source and not (data.get("source") and data.get("external_id")):
+            missing = "external_id" if data.get("source") else "source"
+            raise serializers.ValidationError({missing: "Give both source and external_id."})
+        return data
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List survey answers",
+        description="Customer survey answers, newest first." + VISIBILITY,
+    ),
+    retrieve=extend_schema(summary="One survey answer", description="An answer." + VISIBILITY),
+    create=extend_schema(
+        summary="Record a survey answer",
+        description="Managers (and integrations with a manager's token) post a ticket's CSAT "
+        "answer, 1..5. One answer per ticket: a second one is a 400 naming `ticket`. Every "
+        "400 names the field at fault.",
+        request=SurveyIn,
+        responses={201: SurveyOut},
+    ),
+)
+class SurveyViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = SurveyOut
+    permission_classes = [ReadRolesWriteRoles]
+    read_roles = ALL_ROLES
+    write_roles = (MANAGER,)
+    pagination_class = PagePagination
+    filterset_class = SurveyFilter
+    lookup_value_regex = "[0-9]+"
+
+    def get_queryset(self):
+        return selectors_api.surveys_for_api(user=self.request.user)
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        given = SurveyIn(data=request.data)
+        given.is_valid(raise_exception=True)
+        data = given.validated_data
+        if "ticket" in data:
+            ticket = selectors_api.ticket_get_visible(user=request.user, ticket_id=data["ticket"])
+        else:
+            ticket = selectors_api.ticket_find_visible(
+                user=request.user, source=data["source"], external_id=data["external_id"]
+            )
+        if ticket is None:
+            raise ValidationError({"ticket": ["No such ticket."]})
+        try:
+            answer = survey_answer_record(
+                ticket=ticket,
+                score=data["score"],
+                comment=data["comment"],
+                answered_at=data.get("answered_at"),
+            )
+        except DjangoValidationError as exc:
+            errors = getattr(exc, "message_dict", {"ticket": exc.messages})
+            raise ValidationError(errors) from None
+        return Response(SurveyOut(answer).data, status=status.HTTP_201_CREATED)
+
+
+class OutageOut(serializers.ModelSerializer):
+    vendor = serializers.IntegerField(source="vendor_id", help_text="Vendor id.")
+    contract = serializers.IntegerField(source="contract_id", allow_null=True)
+
+    class Meta:
+        model = Outage
+        fields = [
+            "id",
+            "vendor",
+            "contract",
+            "service",
+            "started_at",
+            "ended_at",
+            "vendor_caused",
+            "scheduled_maintenance",
+            "description",
+        ]
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List outages",
+        description="Service outages (uptime_pct counts vendor-caused ones outside scheduled "
+        "maintenance)." + VISIBILITY,
+    ),
+    retrieve=extend_schema(summary="One outage", description="An outage." + VISIBILITY),
+)
+class OutageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = OutageOut
+    permission_classes = [roles_allowed(*ALL_ROLES)]
+    pagination_class = PagePagination
+    filterset_class = OutageFilter
+    lookup_value_regex = "[0-9]+"
+
+    def get_queryset(self):
+        return selectors_api.outages_for_api(user=self.request.user)

@@ -1,7 +1,7 @@
-"""Ticket pages (breaches, tickets, disputes, imports); the API is in tickets/urls.py."""
+"""Ticket pages (breaches, tickets, disputes, imports, survey links); API: config/api_urls.py."""
 
 from __future__ import annotations
 
-from tickets.views import breaches, imports
+from tickets.views import breaches, imports, survey
 
-urlpatterns = [*breaches.urlpatterns, *imports.urlpatterns]
+urlpatterns = [*breaches.urlpatterns, *imports.urlpatterns, *survey.urlpatterns]

@@ -429,3 +429,88 @@ class VendorMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.vendor}"
+
+
+class ApiToken(models.Model):
+    """A named key a user gives a script; it acts as that user, with that user's role.
+
+    Only a SHA-256 of the key is stored: the key is 256 random bits, so a plain hash (no salt,
+    no slow KDF) cannot be reversed and still finds the row by an indexed equality lookup.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100, help_text="What the token is for, e.g. 'ERP import'.")
+    prefix = models.CharField(
+        max_length=16, help_text="The key's first characters, to tell keys apart."
+    )
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    last_used_ip = models.GenericIPAddressField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "API token"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    def is_expired(self, now: dt.datetime) -> bool:
+        return self.expires_at is not None and self.expires_at <= now
+
+    @property
+    def expired_now(self) -> bool:
+        from django.utils import timezone
+
+        return self.is_expired(timezone.now())
+
+
+class AuditEntry(models.Model):
+    """One change to a contract, policy, calendar, weight, tier, dispute decision or period
+    close: who made it, when, and the fields' values before and after."""
+
+    class Action(models.TextChoices):
+        CREATE = "create", "Created"
+        UPDATE = "update", "Changed"
+        DELETE = "delete", "Deleted"
+
+    at = models.DateTimeField()
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # The name at the time (kept when the user is deleted), or "system" for scheduled tasks.
+    actor = models.CharField(max_length=150, blank=True)
+    object_type = models.CharField(
+        max_length=60, help_text="app_label.model, e.g. vendors.contract"
+    )
+    object_id = models.CharField(max_length=64)
+    object_repr = models.CharField(max_length=200, blank=True)
+    action = models.CharField(max_length=6, choices=Action.choices)
+    # Field name -> value; for a change only the fields that changed.
+    old_values = models.JSONField(default=dict, blank=True)
+    new_values = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = "audit entry"
+        verbose_name_plural = "audit trail"
+        indexes = [
+            models.Index(fields=["object_type", "-at"], name="audit_type_at"),
+            models.Index(fields=["object_type", "object_id"], name="audit_object"),
+            models.Index(fields=["user", "-at"], name="audit_user_at"),
+            models.Index(fields=["-at"], name="audit_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor or '?'} {self.action} {self.object_type}"

@@ -9,19 +9,20 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from django.contrib.staticfiles.handlers import StaticFilesHandler
 from django.core.management import call_command
 from django.db import connections
-from django.test.testcases import LiveServerThread, _StaticFilesHandler
+from django.test.testcases import LiveServerThread
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from scorecards.periods import Period
 from tests.conftest import chromium_path
-
-# Playwright's sync API keeps an event loop running in this thread, which Django mistakes for
-# async code; the ORM calls here really are synchronous (Playwright documents this setting).
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+from tickets.models import Ticket
+from vendors.models import VendorMembership
 
 ARTIFACTS = (
     Path(
@@ -32,6 +33,7 @@ ARTIFACTS = (
 PASSWORD = "vendorscore-demo"
 # A fixed end for the demo history keeps the world identical from run to run.
 DEMO_UNTIL = dt.date(2026, 11, 20)
+LAST_MONTH = Period.containing("month", DEMO_UNTIL).previous()
 
 
 @pytest.fixture(scope="module")
@@ -39,20 +41,67 @@ def browser(site) -> Browser:
     """Started after the site is seeded: Django must not see Playwright's event loop then."""
     path = chromium_path()
     assert path, "Chromium is missing: install Debian's chromium package (.ci/run does)."
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=path, args=["--no-sandbox", "--disable-dev-shm-usage"]
+    # Playwright's sync API keeps an event loop running in this thread, which Django takes for
+    # async code; the tests' ORM calls really are synchronous (Playwright documents this).
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=path, args=["--no-sandbox", "--disable-dev-shm-usage"]
+            )
+            yield browser
+            browser.close()
+    finally:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+
+
+@dataclass(frozen=True)
+class Site:
+    """The live server's address and the demo facts the tests start from.
+
+    Tests read the database only here, before Playwright starts: once its event loop runs,
+    Django would hand the test another connection than the server's (an empty in-memory
+    SQLite database). After that, tests see the data through pages and the API, as users do.
+    """
+
+    url: str
+    vendor_id: int
+    vendor_slug: str
+    vendor_name: str
+    disputable_ticket_id: int  # a resolution breach of the vendor user's vendor, last month
+
+
+def _demo_facts() -> dict:
+    vendor = VendorMembership.objects.select_related("vendor").get(user__username="vendor").vendor
+    start, end = LAST_MONTH.bounds("UTC")
+    quarter = (end - start) / 4
+    ticket = (
+        Ticket.objects.filter(
+            vendor=vendor,
+            resolution_met=False,
+            resolution_outcome_at__gte=start + quarter,
+            resolution_outcome_at__lt=end - quarter,
+            disputes__isnull=True,
         )
-        yield browser
-        browser.close()
+        .order_by("pk")
+        .first()
+    )
+    assert ticket is not None, "the demo month has a resolution breach to dispute"
+    return {
+        "vendor_id": vendor.pk,
+        "vendor_slug": vendor.slug,
+        "vendor_name": vendor.name,
+        "disputable_ticket_id": ticket.pk,
+    }
 
 
 @pytest.fixture(scope="module")
-def site(django_db_setup, django_db_blocker) -> str:
-    """The base URL of a live server over a freshly seeded demo world."""
+def site(django_db_setup, django_db_blocker) -> Site:
+    """A live server over a freshly seeded demo world, flushed afterwards."""
     with django_db_blocker.unblock():
         call_command("seed_demo", tickets=2500, months=4, until=DEMO_UNTIL, verbosity=0)
         call_command("recompute_scorecards", all=True, verbosity=0)
+        facts = _demo_facts()
         # An in-memory SQLite database is private to its connection: lend it to the server.
         shared = {
             conn.alias: conn
@@ -62,7 +111,7 @@ def site(django_db_setup, django_db_blocker) -> str:
         for conn in shared.values():
             conn.inc_thread_sharing()
         server = LiveServerThread(
-            "localhost", _StaticFilesHandler, connections_override=shared, port=0
+            "localhost", StaticFilesHandler, connections_override=shared, port=0
         )
         server.daemon = True
         server.start()
@@ -70,7 +119,7 @@ def site(django_db_setup, django_db_blocker) -> str:
         if server.error:
             raise server.error
         try:
-            yield f"http://localhost:{server.port}"
+            yield Site(url=f"http://localhost:{server.port}", **facts)
         finally:
             server.terminate()
             for conn in shared.values():
@@ -91,8 +140,8 @@ def page(browser: Browser, request) -> Page:
     context.close()
 
 
-def log_in(page: Page, site: str, username: str) -> None:
-    page.goto(f"{site}/accounts/login/")
+def log_in(page: Page, site: Site, username: str) -> None:
+    page.goto(f"{site.url}/accounts/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
     page.click("button[type=submit]")

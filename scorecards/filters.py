@@ -1,0 +1,122 @@
+"""django-filter FilterSets of the stored-figure endpoints: they only narrow a visible
+queryset. Periods are named by kind and first day, or by label (2026-10, 2026-W43, 2026-Q3)."""
+
+from __future__ import annotations
+
+import django_filters as filters
+from django.db.models import QuerySet
+from rest_framework.exceptions import ValidationError
+
+from config.filters import IdFilter, UtcIsoDateTimeFilter
+from scorecards.models import PERIOD_CHOICES, ActionItem, Alert, MetricValue, Scorecard, SubjectKind
+from scorecards.periods import period_from_label
+
+SUBJECT_CHOICES = SubjectKind.choices
+
+
+def _period_label(queryset: QuerySet, name: str, value: str) -> QuerySet:
+    try:
+        period = period_from_label(value)
+    except ValueError as exc:
+        raise ValidationError({name: [str(exc)]}) from None
+    return queryset.filter(period_kind=period.kind.value, period_start=period.start)
+
+
+class _PeriodFilters(filters.FilterSet):
+    vendor = IdFilter(field_name="vendor_id", help_text="Vendor id.")
+    period = filters.CharFilter(
+        method="filter_period", help_text="One period by label: 2026-10, 2026-W43 or 2026-Q3."
+    )
+    start_from = filters.DateFilter(
+        field_name="period_start", lookup_expr="gte", help_text="Periods starting on or after."
+    )
+    start_to = filters.DateFilter(
+        field_name="period_start", lookup_expr="lte", help_text="Periods starting on or before."
+    )
+
+    def filter_period(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return _period_label(queryset, name, value)
+
+
+class ScorecardFilter(_PeriodFilters):
+    subject_kind = filters.ChoiceFilter(
+        choices=SUBJECT_CHOICES, help_text="vendor, contract or technician (default: vendor)."
+    )
+    subject_id = IdFilter(help_text="The vendor's, contract's or technician's id.")
+    period_kind = filters.ChoiceFilter(
+        choices=PERIOD_CHOICES, help_text="week, month or quarter (default: month)."
+    )
+
+    class Meta:
+        model = Scorecard
+        fields = ["vendor", "subject_kind", "subject_id", "period_kind"]
+
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        queryset = super().filter_queryset(queryset)
+        data = self.form.cleaned_data
+        # One kind of subject and period at a time, unless a period label already chose it.
+        if not data.get("subject_kind"):
+            queryset = queryset.filter(subject_kind=SubjectKind.VENDOR)
+        if not data.get("period_kind") and not data.get("period"):
+            queryset = queryset.filter(period_kind="month")
+        return queryset
+
+
+class ServiceCreditFilter(_PeriodFilters):
+    contract = IdFilter(field_name="subject_id", help_text="Contract id.")
+
+    class Meta:
+        model = MetricValue
+        fields = ["vendor", "contract"]
+
+
+class CostPerTicketFilter(_PeriodFilters):
+    subject_kind = filters.ChoiceFilter(
+        choices=[("vendor", "Vendor"), ("contract", "Contract")],
+        help_text="vendor or contract (default: contract).",
+    )
+    subject_id = IdFilter(help_text="The vendor's or contract's id.")
+    period_kind = filters.ChoiceFilter(
+        choices=[("month", "Month"), ("quarter", "Quarter")],
+        help_text="month or quarter (default: month); weeks have no invoices.",
+    )
+
+    class Meta:
+        model = MetricValue
+        fields = ["vendor", "subject_kind", "subject_id", "period_kind"]
+
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        queryset = super().filter_queryset(queryset)
+        data = self.form.cleaned_data
+        if not data.get("subject_kind"):
+            queryset = queryset.filter(subject_kind=SubjectKind.CONTRACT)
+        if not data.get("period_kind") and not data.get("period"):
+            queryset = queryset.filter(period_kind="month")
+        return queryset
+
+
+class AlertFilter(filters.FilterSet):
+    vendor = IdFilter(field_name="vendor_id", help_text="Vendor id.")
+    ticket = IdFilter(field_name="ticket_id", help_text="Ticket id.")
+    target = filters.ChoiceFilter(choices=[("response", "response"), ("resolution", "resolution")])
+    threshold = filters.ChoiceFilter(choices=Alert.Threshold.choices)
+    created_after = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    acknowledged = filters.BooleanFilter(
+        field_name="acknowledged_at", lookup_expr="isnull", exclude=True
+    )
+
+    class Meta:
+        model = Alert
+        fields = ["vendor", "ticket", "target", "threshold"]
+
+
+class ActionItemFilter(filters.FilterSet):
+    vendor = IdFilter(field_name="vendor_id", help_text="Vendor id.")
+    status = filters.ChoiceFilter(choices=ActionItem.Status.choices)
+    raised_from = filters.DateFilter(field_name="raised_month", lookup_expr="gte")
+    raised_to = filters.DateFilter(field_name="raised_month", lookup_expr="lte")
+
+    class Meta:
+        model = ActionItem
+        fields = ["vendor", "status"]

@@ -1,0 +1,269 @@
+"""Each endpoint's JSON, field by field, for rows created by hand."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from scorecards.models import Dispute
+from tests.api.conftest import client_for, ids
+from tests.factories import EventFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_contract_carries_its_policy_targets_tiers_and_weights(world):
+    body = client_for(world.vendor_a).get(f"/api/v1/contracts/{world.a.contract.pk}/").json()
+
+    assert (body["currency"], body["monthly_fee"], body["inhouse_monthly_cost"]) == (
+        "GBP",
+        "10000.00",
+        "12000.00",
+    )
+    assert body["sla_policy"]["calendar"]["time_zone"] == "Europe/London"
+    assert body["sla_policy"]["targets"][1] == {
+        "priority": "P2",
+        "response_minutes": 60,
+        "resolution_minutes": 480,
+        "always_open": False,
+        "calendar_id": None,
+    }
+    assert body["credit_tiers"] == [
+        {"metric": "resolution_sla_pct", "threshold": "95.000", "credit_pct": "5.00"}
+    ]
+    assert body["weights"] == [
+        {"metric": "sla_compliance_pct", "weight": "60.00", "target": None, "floor": None}
+    ]
+
+
+def test_tickets_filter_by_priority_breach_and_creation_time(world):
+    client = client_for(world.manager)
+    a1 = world.a.ticket.pk
+
+    breached = client.get("/api/v1/tickets/", {"vendor": world.a.vendor.pk, "breached": "true"})
+    window = client.get(
+        "/api/v1/tickets/",
+        {"created_after": "2026-10-05T00:00:00Z", "created_before": "2026-10-06T00:00:00Z"},
+    )
+    none = client.get("/api/v1/tickets/", {"priority": "P1"})
+
+    assert ids(breached) == [a1]
+    assert sorted(ids(window)) == sorted([a1, world.b.ticket.pk])
+    assert ids(none) == []
+    row = breached.json()["results"][0]
+    assert (row["response_met"], row["resolution_met"], row["resolution_seconds"]) == (
+        True,
+        False,
+        40000,
+    )
+
+
+def test_tickets_are_cursor_paginated_newest_first(world):
+    client = client_for(world.manager)
+
+    first = client.get("/api/v1/tickets/", {"page_size": 3}).json()
+    second = client.get(first["next"]).json()
+
+    assert len(first["results"]) == 3 and len(second["results"]) == 1
+    times = [r["created_at"] for r in first["results"] + second["results"]]
+    assert times == sorted(times, reverse=True)
+    assert "cursor=" in first["next"]
+
+
+def test_a_tickets_events_come_oldest_first(world):
+    ticket = world.a.ticket
+    later = EventFactory(ticket=ticket, at=ticket.created_at + dt.timedelta(hours=2))
+    earlier = EventFactory(ticket=ticket, at=ticket.created_at, kind="created")
+
+    body = client_for(world.vendor_a).get(f"/api/v1/tickets/{ticket.pk}/events/").json()
+
+    assert [e["id"] for e in body["results"]] == [earlier.pk, later.pk]
+    assert body["results"][0]["kind"] == "created"
+
+
+def test_a_breach_is_attributed_to_the_period_its_due_time_passed(world):
+    ticket = world.a.ticket
+    # Resolution due Mon 5 Oct 18:00 UTC, resolved two days later: October, week 41.
+    Dispute.objects.create(
+        ticket=ticket,
+        target="resolution",
+        reason="Customer away",
+        raised_by=world.vendor_a,
+        raised_at=dt.datetime(2026, 10, 8, tzinfo=dt.UTC),
+    )
+    client = client_for(world.vendor_a)
+
+    body = client.get("/api/v1/breaches/", {"kind": "resolution", "period": "2026-10"}).json()
+    elsewhere = client.get("/api/v1/breaches/", {"period": "2026-11"}).json()
+    response_only = client.get("/api/v1/breaches/", {"kind": "response"}).json()
+
+    [row] = body["results"]
+    assert row["ticket"] == ticket.pk
+    assert row["resolution"] == {
+        "breached": True,
+        "due_at": "2026-10-05T18:00:00Z",
+        "outcome_at": "2026-10-05T18:00:00Z",
+        "attributed_to": {"week": "2026-W41", "month": "2026-10", "quarter": "2026-Q4"},
+        "excluded": False,
+        "dispute_status": "open",
+    }
+    assert row["response"]["breached"] is False and row["response"]["attributed_to"] is None
+    assert elsewhere["results"] == [] and response_only["results"] == []
+
+
+def test_a_bad_period_label_is_a_400_naming_it(world):
+    response = client_for(world.manager).get("/api/v1/breaches/", {"period": "October"})
+
+    assert response.status_code == 400
+    assert "period" in response.json()
+
+
+def test_a_scorecard_carries_the_chosen_metrics_with_their_evidence(world):
+    response = client_for(world.finance).get(
+        "/api/v1/scorecards/",
+        {
+            "subject_kind": "contract",
+            "subject_id": world.a.contract.pk,
+            "metrics": "sla_compliance_pct,cost_per_ticket",
+            "start_from": "2026-10-01",
+            "start_to": "2026-10-31",
+        },
+    )
+
+    [card] = response.json()["results"]
+    assert {k: card[k] for k in ("subject_name", "period_label", "score", "grade")} == {
+        "subject_name": "A desk",
+        "period_label": "2026-10",
+        "score": "84.50",
+        "grade": "B",
+    }
+    assert card["weights"] == {"sla_compliance_pct": 0.6, "csat_pct": 0.4}
+    assert card["metrics"] == {
+        "sla_compliance_pct": {
+            "value": "90.0000",
+            "numerator": "18.0000",
+            "denominator": "20.0000",
+            "ci_low": "69.9031",
+            "ci_high": "97.2133",
+            "sample_size": 20,
+            "low_sample": False,
+            "excluded": 0,
+            "unit": "%",
+            "currency": None,
+        },
+        "cost_per_ticket": {
+            "value": "15.00",
+            "numerator": "1500.00",
+            "denominator": "100.0000",
+            "ci_low": None,
+            "ci_high": None,
+            "sample_size": 100,
+            "low_sample": False,
+            "excluded": 0,
+            "unit": "currency",
+            "currency": "GBP",
+        },
+    }
+
+
+def test_an_unknown_metric_is_a_400_naming_the_parameter(world):
+    response = client_for(world.manager).get("/api/v1/scorecards/", {"metrics": "mttr,speed"})
+
+    assert response.status_code == 400
+    assert response.json() == {"metrics": ["Unknown: speed."]}
+
+
+def test_the_scorecard_list_reads_a_fixed_number_of_queries(world, django_assert_max_num_queries):
+    client = client_for(world.manager)
+    # role (groups, membership) twice: permission and visibility; count, page, metric
+    # values, subject names. The same 7 whatever the page holds.
+    with django_assert_max_num_queries(7):
+        response = client.get("/api/v1/scorecards/")
+    assert response.status_code == 200
+
+
+def test_service_credits_and_cost_per_ticket_read_the_stored_figures(world):
+    client = client_for(world.finance)
+
+    [credit] = client.get(
+        "/api/v1/service-credits/", {"contract": world.a.contract.pk, "period": "2026-10"}
+    ).json()["results"]
+    [cost] = client.get(
+        "/api/v1/cost-per-ticket/", {"subject_kind": "vendor", "vendor": world.a.vendor.pk}
+    ).json()["results"]
+
+    assert credit == {
+        "contract": world.a.contract.pk,
+        "contract_name": "A desk",
+        "vendor": world.a.vendor.pk,
+        "vendor_name": "Acme Support",
+        "month": "2026-10-01",
+        "period_label": "2026-10",
+        "amount": "500.00",
+        "currency": "GBP",
+        "credit_pct": "5.00",
+        "per_metric": {"resolution_sla_pct": "5.00"},
+    }
+    # METRICS.md worked example 6: 1500.00 invoiced / 100 tickets resolved = 15.00.
+    assert (cost["cost_per_ticket"], cost["invoiced_amount"], cost["tickets_resolved"]) == (
+        "15.00",
+        "1500.00",
+        100,
+    )
+    assert (cost["subject_name"], cost["currency"]) == ("Acme Support", "GBP")
+
+
+def test_savings_compare_the_in_house_baseline_with_the_net_cost(world):
+    body = (
+        client_for(world.finance)
+        .get("/api/v1/savings/", {"contract": world.a.contract.pk, "as_of": "2026-10"})
+        .json()
+    )
+
+    [row] = body["results"]
+    # One invoiced month: 12000.00 in-house - (1500.00 invoiced - 500.00 credit) = 11000.00.
+    assert row["windows"][0] == {
+        "months": 6,
+        "first_month": "2026-05-01",
+        "last_month": "2026-10-01",
+        "months_invoiced": 1,
+        "baseline": "12000.00",
+        "invoiced": "1500.00",
+        "credits": "500.00",
+        "net_cost": "1000.00",
+        "savings": "11000.00",
+    }
+    assert [w["months"] for w in row["windows"]] == [6, 12, 24]
+
+
+def test_savings_before_any_invoice_count_no_month(world):
+    body = client_for(world.manager).get("/api/v1/savings/", {"as_of": "2026-09"}).json()
+
+    assert {w["savings"] for r in body["results"] for w in r["windows"]} == {"0.00"}
+
+
+def test_alerts_surveys_outages_and_action_items_show_their_fields(world):
+    client = client_for(world.vendor_a)
+
+    [alert] = client.get("/api/v1/alerts/").json()["results"]
+    [survey] = client.get("/api/v1/survey-answers/").json()["results"]
+    [outage] = client.get("/api/v1/outages/").json()["results"]
+    [action] = client.get("/api/v1/action-items/", {"status": "open"}).json()["results"]
+
+    assert (alert["ticket_external_id"], alert["target"], alert["threshold"]) == (
+        "A-1",
+        "resolution",
+        "breach",
+    )
+    assert (survey["ticket_external_id"], survey["score"], survey["comment"]) == (
+        "A-1",
+        4,
+        "Quick fix",
+    )
+    assert (outage["service"], outage["ended_at"]) == ("E-mail", "2026-10-05T11:30:00Z")
+    assert (action["title"], action["owner"], action["due_on"]) == (
+        "A: fix the printer queue",
+        "Dana",
+        "2026-11-30",
+    )

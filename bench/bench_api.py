@@ -87,7 +87,7 @@ def main() -> int:
     vendor = Vendor.objects.order_by("pk").first()
     urls = [
         "/api/v1/scorecards/",
-        "/api/v1/scorecards/?subject_kind=technician&page_size=100",
+        "/api/v1/scorecards/?subject_kind=technician&page_size=50",
         "/api/v1/scorecards/?metrics=sla_compliance_pct,mttr,cost_per_ticket,csat_pct",
         f"/api/v1/scorecards/?vendor={vendor.pk}&period_kind=week",
     ]

@@ -1,4 +1,5 @@
-"""Page benchmark: server-side time of the portfolio, vendor, team and technician pages.
+"""Page benchmark: server-side time of the portfolio, vendor, team, technician, breaches,
+ticket and review-pack pages.
 
 Usage (any database seeded by `seed_demo` and recomputed, e.g. with 1,000,000 tickets):
 
@@ -105,6 +106,13 @@ def pick_pages(period: str | None) -> tuple[str, list[tuple[str, str]]]:
         pages.append(
             ("technician", reverse("technician", args=[vendor.slug, technician.pk]) + query)
         )
+    # Pages that read tickets themselves (bounded by vendor and time): the breach list with its
+    # heat map, a breached ticket, and the month's review pack.
+    pages.append(("breaches", reverse("breaches") + query + f"&vendor={vendor.pk}"))
+    breached = Ticket.objects.filter(vendor=vendor, resolution_met=False).order_by("-pk").first()
+    if breached is not None:
+        pages.append(("ticket", reverse("ticket", args=[breached.pk])))
+    pages.append(("review pack", reverse("pack", args=[vendor.slug, period])))
     return period, pages
 
 

@@ -94,24 +94,26 @@ class ScorecardOut(serializers.Serializer):
     )
 
 
+def _stored(value: Decimal | None) -> str | None:
+    """A stored figure's text: the columns hold 4 places, so str() is exact, and a page of
+    thousands of figures does not pay for formatting."""
+    return None if value is None else str(value)
+
+
 def _figure(row: dict, currency: str | None) -> dict:
     """One stored figure for the JSON answer; `row` is a dict of METRIC_COLUMNS."""
     code = row["metric"]
     if code in MONEY_METRICS:
         value, numerator = _money(row["value"]), _money(row["numerator"])
-        currency = (row["detail"] or {}).get("currency", currency)
+        currency = row["currency"] or currency
     else:
-        value, numerator, currency = (
-            decimal_text(row["value"]),
-            decimal_text(row["numerator"]),
-            None,
-        )
+        value, numerator, currency = _stored(row["value"]), _stored(row["numerator"]), None
     return {
         "value": value,
         "numerator": numerator,
-        "denominator": decimal_text(row["denominator"]),
-        "ci_low": decimal_text(row["ci_low"]),
-        "ci_high": decimal_text(row["ci_high"]),
+        "denominator": _stored(row["denominator"]),
+        "ci_low": _stored(row["ci_low"]),
+        "ci_high": _stored(row["ci_high"]),
         "sample_size": row["sample_size"],
         "low_sample": row["low_sample"],
         "excluded": row["excluded"],
@@ -124,7 +126,10 @@ _UNITS = {code: m.unit for code, m in METRICS.items()}
 
 
 class ScorecardPagination(PagePagination):
-    page_size = 20  # a card holds ~30 figures: 20 cards are ~600 figures a page
+    # A card holds ~30 figures: 20 cards are ~600 figures a page, and at most 50 (~1,500)
+    # keep a page answering fast; `?format=csv|xlsx` gives the whole list in one file.
+    page_size = 20
+    max_page_size = 50
 
 
 METRICS_PARAMETER = OpenApiParameter(

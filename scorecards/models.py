@@ -87,7 +87,12 @@ class Scorecard(SubjectPeriod):
         indexes = [
             models.Index(
                 fields=["vendor", "period_kind", "period_start"], name="scorecard_vendor_period"
-            )
+            ),
+            # The API's list: one subject and period kind, newest first, in subject order.
+            models.Index(
+                fields=["subject_kind", "period_kind", "-period_start", "subject_id"],
+                name="scorecard_kind_newest",
+            ),
         ]
 
     def __str__(self) -> str:

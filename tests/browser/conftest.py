@@ -51,6 +51,9 @@ def browser(site) -> Browser:
             )
             yield browser
             browser.close()
+            # Connections the tests opened while Playwright ran belong to that context: close
+            # them here, or PostgreSQL would find the test database still in use at teardown.
+            connections.close_all()
     finally:
         del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
 

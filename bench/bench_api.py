@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import sys
 import time
@@ -31,8 +30,8 @@ django.setup()
 
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.contrib.auth.models import Group  # noqa: E402
-from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
+from machine import machine  # noqa: E402
 
 from scorecards.models import Scorecard  # noqa: E402
 from tickets.models import Ticket  # noqa: E402
@@ -40,28 +39,6 @@ from vendors.models import Vendor  # noqa: E402
 from vendors.roles import MANAGER  # noqa: E402
 
 TARGET_P95_MS = 50.0
-
-
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SHOW server_version")
-            db = f"PostgreSQL {cursor.fetchone()[0]}"
-        else:
-            cursor.execute("select sqlite_version()")
-            db = f"SQLite {cursor.fetchone()[0]}"
-    return (
-        f"{os.cpu_count()} cores, {cpu}; Python {platform.python_version()}; {db}; "
-        f"Django {django.get_version()}"
-    )
 
 
 def manager_client() -> Client:

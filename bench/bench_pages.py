@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import sys
 import time
@@ -36,6 +35,7 @@ from django.contrib.auth import get_user_model  # noqa: E402
 from django.db import connection, reset_queries  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.urls import reverse  # noqa: E402
+from machine import machine  # noqa: E402
 
 from scorecards.models import Scorecard  # noqa: E402
 from tickets.models import Ticket  # noqa: E402
@@ -43,28 +43,6 @@ from vendors.models import Technician, Vendor  # noqa: E402
 from vendors.roles import MANAGER  # noqa: E402
 
 TARGET_P95_MS = 150.0
-
-
-def machine() -> str:
-    cpu = platform.processor() or ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SHOW server_version")
-            db = f"PostgreSQL {cursor.fetchone()[0]}"
-        else:
-            cursor.execute("SELECT sqlite_version()")
-            db = f"SQLite {cursor.fetchone()[0]}"
-    return (
-        f"{os.cpu_count()} cores, {cpu or 'unknown CPU'}; Python {platform.python_version()}; "
-        f"{db}; Django {django.get_version()}"
-    )
 
 
 def manager_user():

@@ -19,8 +19,10 @@ from rest_framework.renderers import BaseRenderer
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def neutralise(text: str) -> str:
-    """The text a spreadsheet shows as text: a would-be formula gets a leading apostrophe."""
+def neutralise(value: object) -> str:
+    """The text a spreadsheet shows as text: a would-be formula (or DDE payload) gets a
+    leading apostrophe (OWASP CSV injection). Every CSV and XLSX we write goes through this."""
+    text = "" if value is None else str(value)
     return f"'{text}" if text.startswith(FORMULA_STARTS) else text
 
 

@@ -43,6 +43,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from config.exports import neutralise
 from scorecards import charts
 from scorecards.metrics import METRICS, Better
 from scorecards.models import ActionItem, Dispute, MetricValue, PackDelivery, ReviewMeeting
@@ -713,14 +714,11 @@ def action_rows_for_pack(*, vendor: Vendor, period: Period) -> tuple[list[Action
 # XLSX
 
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
 def xlsx_safe(value):
     """A cell value a spreadsheet will never run: text that could start a formula (or a DDE
     payload) gets a leading apostrophe; numbers stay numbers, aware times become local."""
     if isinstance(value, str):
-        return "'" + value if value.startswith(FORMULA_PREFIXES) else value
+        return neutralise(value)
     if isinstance(value, Decimal):
         return float(value)
     if isinstance(value, dt.datetime):

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from config.exports import neutralise
 from scorecards.charts import breach_heatmap
 from scorecards.models import Dispute
 from scorecards.periods import PeriodKind
@@ -114,14 +115,6 @@ def breaches(request: HttpRequest) -> HttpResponse:
         "reporting_zone": settings.REPORTING_TIME_ZONE,
     }
     return render(request, "tickets/breaches.html", context)
-
-
-def neutralise(value: object) -> str:
-    """A spreadsheet must not run a cell as a formula (CSV injection)."""
-    text = "" if value is None else str(value)
-    if text and text[0] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
 
 
 class _Echo:

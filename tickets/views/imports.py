@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
+from config.exports import neutralise
 from scorecards.views.common import page_for
 from tickets.ingest import services
 from tickets.ingest.records import RowError
@@ -33,7 +34,6 @@ from vendors.roles import MANAGER
 
 RUNS_PER_PAGE = 25
 # Cells a spreadsheet would run as a formula start with one of these; they get a leading '.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _add_errors(form, exc: ValidationError) -> None:
@@ -259,12 +259,6 @@ def import_detail(request: HttpRequest, run_id: int) -> HttpResponse:
             "errors_listed": len(run.errors),
         },
     )
-
-
-def neutralise(value: object) -> str:
-    """A cell a spreadsheet shows as text, never runs as a formula (OWASP CSV injection)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 @page_for(MANAGER)

@@ -128,8 +128,9 @@ def business_seconds(
         raise ValueError("end is before start")
     plan: _Plan = calendar._plan  # type: ignore[attr-defined]
     total = plan.open_between(lo, hi)
-    for pause_lo, pause_hi in _merge_pauses(pauses, lo, hi):
-        total -= plan.open_between(pause_lo, pause_hi)
+    if not _none(pauses):  # most tickets never pause: skip building an empty union
+        for pause_lo, pause_hi in _merge_pauses(pauses, lo, hi):
+            total -= plan.open_between(pause_lo, pause_hi)
     return total // _US
 
 
@@ -151,7 +152,8 @@ def add_business_seconds(
         raise TypeError(f"seconds must be an integer, not {type(seconds).__name__}") from None
     if wanted < 0:
         raise ValueError("seconds must not be negative")
-    spans = _merge_pauses(pauses, cur, None)  # validate pauses even when seconds == 0
+    # Validate pauses even when seconds == 0.
+    spans = () if _none(pauses) else _merge_pauses(pauses, cur, None)
     if wanted == 0:
         return start
     plan: _Plan = calendar._plan  # type: ignore[attr-defined]
@@ -263,6 +265,12 @@ def _from_us(instant: int, tz: tzinfo | None) -> datetime:
     return (_EPOCH + timedelta(microseconds=instant)).astimezone(tz)
 
 
+def _none(pauses: object) -> bool:
+    """An empty list or tuple of pauses (anything else goes through _merge_pauses, which
+    refuses what is not a sequence of pairs)."""
+    return pauses.__class__ in (tuple, list) and not pauses
+
+
 def _merge_pauses(
     pauses: Iterable[tuple[datetime, datetime]], lo: int, hi: int | None
 ) -> list[tuple[int, int]]:
@@ -357,7 +365,9 @@ class _Plan:
         "cum_after",
         "holiday_days",
         "holiday_cum",
+        "holiday_reach",
         "changes",
+        "last_start",
     )
 
     def __init__(
@@ -393,7 +403,14 @@ class _Plan:
         for day in self.holiday_days:
             removed = self.day_open[(day + 3) % 7]
             self.holiday_cum.append(self.holiday_cum[-1] + removed)
+        # wall_total at the start of each holiday: non-decreasing, so first_wall_reaching
+        # bisects it instead of working out ~log2(holidays) totals on every call.
+        self.holiday_reach = [
+            self.nominal_total(day * _DAY) - self.holiday_cum[index]
+            for index, day in enumerate(self.holiday_days)
+        ]
         self.changes: dict[int, tuple[int, int]] = {}
+        self.last_start: tuple | None = None
 
     def nominal_total(self, wall: int) -> int:
         """Open wall time from the origin to ``wall``, ignoring holidays."""
@@ -419,19 +436,11 @@ class _Plan:
     def first_wall_reaching(self, target: int, floor: int) -> int:
         """The smallest wall value at which ``wall_total`` reaches ``target``, which must
         exceed ``wall_total(floor)``."""
-        days = self.holiday_days
-        cum = self.holiday_cum
         # Find j: the first holiday whose day start already has total >= target; the answer
         # lies between holiday j-1 and holiday j, where exactly j holidays are behind it.
-        lo = bisect_right(days, floor // _DAY)
-        hi = len(days)
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if self.nominal_total(days[mid] * _DAY) - cum[mid] >= target:
-                hi = mid
-            else:
-                lo = mid + 1
-        nominal = target + cum[lo]
+        lo = bisect_right(self.holiday_days, floor // _DAY)
+        lo = bisect_left(self.holiday_reach, target, lo)
+        nominal = target + self.holiday_cum[lo]
         weeks, rest = divmod(nominal - 1, self.week_open)
         rest += 1  # 1..week_open, so a target on a run's end lands on that end
         index = bisect_left(self.cum_after, rest)
@@ -449,17 +458,40 @@ class _Plan:
             self.changes[change] = totals
         return totals
 
+    def start(self, instant: int) -> tuple:
+        """Where ``instant`` stands: (instant, its block, the block's change instants and
+        offsets, the index of the next change, its offset, wall_total at it).
+
+        The last one asked is kept (one immutable tuple, so threads may share it): a ticket's
+        due times and durations all start at its creation, four calls in a row.
+        """
+        state = self.last_start
+        if state is not None and state[0] == instant:
+            return state
+        block = _block_of(instant)
+        before, instants, offsets = _zone_block(self.zone, block)
+        index = bisect_right(instants, instant)
+        offset = offsets[index - 1] if index else before
+        state = (
+            instant,
+            block,
+            instants,
+            offsets,
+            index,
+            offset,
+            self.wall_total(instant + offset),
+        )
+        self.last_start = state
+        return state
+
     def open_between(self, lo: int, hi: int) -> int:
         """Open microseconds between instants ``lo <= hi``.
 
         Each stretch between offset changes contributes wall_total(end) - wall_total(start) at
         its own offset; the sum telescopes to the two ends minus each change's jump.
         """
-        first = _block_of(lo)
-        before, instants, offsets = _zone_block(self.zone, first)
-        index = bisect_right(instants, lo)
-        offset = offsets[index - 1] if index else before
-        total = -self.wall_total(lo + offset)
+        _, first, instants, offsets, index, offset, base = self.start(lo)
+        total = -base
         for block in range(first, _block_of(hi) + 1):
             if block != first:
                 _, instants, offsets = _zone_block(self.zone, block)
@@ -475,11 +507,8 @@ class _Plan:
         """The earliest instant ``t > cur`` with ``open_between(cur, t) == remaining > 0``."""
         if cur + remaining > _MAX_US:  # open time never outruns real time
             raise OverflowError("the result is beyond datetime.max")
-        block = _block_of(cur)
-        before, instants, offsets = _zone_block(self.zone, block)
-        index = bisect_right(instants, cur)
-        offset = offsets[index - 1] if index else before
-        base = self.wall_total(cur + offset)  # wall_total at cur, in cur's offset
+        # wall_total at cur, in cur's offset
+        _, block, instants, offsets, index, offset, base = self.start(cur)
         # Walk offset changes (cached totals, no arithmetic per day) until the one that comes
         # after the answer; `remaining` is what is still owed from `cur`.
         while True:

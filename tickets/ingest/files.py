@@ -625,6 +625,7 @@ class TimeParser:
         self.formats = tuple(formats)
         self.zone = zone(time_zone)
         self._fast = fast
+        self._iso_only = fast is None and self.formats == ("iso",)
         self._cache: dict[str, datetime] = {}
 
     def __call__(self, value: str) -> datetime:
@@ -632,9 +633,16 @@ class TimeParser:
         cached = self._cache.get(value)
         if cached is not None:
             return cached
-        parsed = self._parse(value.strip())
+        parsed = None
+        if self._iso_only:  # the common case first, without the general loop
+            try:
+                parsed = datetime.fromisoformat(value)
+            except ValueError:
+                parsed = None
         if parsed is None:
-            raise ValueError(value)
+            parsed = self._parse(value.strip())
+            if parsed is None:
+                raise ValueError(value)
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=self.zone)
         parsed = parsed.astimezone(UTC)

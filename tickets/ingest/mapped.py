@@ -12,6 +12,7 @@ events are synthesised from its timestamps.
 from __future__ import annotations
 
 import csv
+import operator
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -326,7 +327,12 @@ def read(
 
 
 class _Values:
-    """Reads our fields out of a row through a mapping."""
+    """Reads our fields out of a row through a mapping.
+
+    Everything about the file is worked out once: `pick` takes a row's cells (padded by
+    `padded`) and returns one raw value per field of FIELDS, in that order, None for a field
+    the file lacks; per row only the values themselves are read.
+    """
 
     def __init__(self, table: files.Table, mapping: Mapping) -> None:
         index = table.index()
@@ -339,6 +345,14 @@ class _Values:
         self.channels = _spellings(mapping.channels, CHANNELS)
         # Their column name for each of our fields, for messages (built once, not per row).
         self.names = {f: mapping.columns.get(f, f) for f in FIELDS}
+        self.width = len(table.header)
+        # Unmapped or absent fields read the None one past the last cell.
+        self.pick = operator.itemgetter(*(self.positions.get(f, self.width) for f in FIELDS))
+        self._pads = [[None] * n for n in range(self.width + 2)]
+
+    def padded(self, cells: list[Any]) -> list[Any]:
+        """The cells with None up to one past the header's width (rows may be short)."""
+        return cells + self._pads[self.width + 1 - len(cells)]
 
     def column(self, f: str) -> str:
         return self.names.get(f, f)
@@ -348,16 +362,16 @@ class _Values:
         return cells[i] if i is not None and i < len(cells) else None
 
     def text(self, cells: list[Any], f: str) -> str:
-        value = self.raw(cells, f)
-        if value.__class__ is str:  # a CSV cell (the common case, kept quick)
-            return value.strip()
-        return files.cell_text(value)
+        return _text(self.raw(cells, f))
 
-    def time(self, cells: list[Any], f: str) -> datetime | None:
-        value = self.raw(cells, f)
-        if isinstance(value, datetime):  # an XLSX date cell
+    def time(self, value: Any, f: str) -> datetime | None:
+        """A raw cell of field `f` as a UTC time; None if empty."""
+        if value.__class__ is str:  # a CSV cell (the common case, kept quick)
+            text = value.strip()
+        elif isinstance(value, datetime):  # an XLSX date cell
             return (value if value.tzinfo else value.replace(tzinfo=self.zone)).astimezone(UTC)
-        text = value.strip() if value.__class__ is str else files.cell_text(value)
+        else:
+            text = files.cell_text(value)
         if not text:
             return None
         try:
@@ -367,31 +381,41 @@ class _Values:
                 self.column(f), f"cannot read the time {text!r} (expected {self.parse.describe()})"
             ) from None
 
-    def choice(self, cells: list[Any], f: str, spellings: dict[str, str], what: str) -> str:
-        text = self.text(cells, f)
+    def choice(self, value: Any, f: str, spellings: dict[str, str], what: str) -> str:
+        text = _text(value)
         found = spellings.get(text) or spellings.get(_key(text))
         if found is None:
             reason = f"unknown {what} {text!r}" if text else f"empty {what}"
             raise RowProblem(self.column(f), reason)
         return found
 
-    def flag(self, cells: list[Any], f: str) -> bool | None:
-        value = self.raw(cells, f)
+    def flag(self, value: Any, f: str) -> bool | None:
         if value is None or value == "":
             return None
+        found = _FLAGS.get(value)  # as written by write_ours: no parsing needed
+        if found is not None:
+            return found
         try:
             return files.parse_bool(value)
         except ValueError:
             raise RowProblem(self.column(f), f"{value!r} is not true/false") from None
 
-    def count(self, cells: list[Any], f: str) -> int | None:
-        value = self.raw(cells, f)
+    def count(self, value: Any, f: str) -> int | None:
         if value is None or value == "":
             return None
         try:
             return files.parse_count(value)
         except ValueError:
             raise RowProblem(self.column(f), f"{value!r} is not a count") from None
+
+
+_FLAGS = {"true": True, "false": False}
+
+
+def _text(value: Any) -> str:
+    if value.__class__ is str:  # a CSV cell (the common case, kept quick)
+        return value.strip()
+    return files.cell_text(value)
 
 
 def _spellings(theirs: dict[str, str], ours: Iterable[str]) -> dict[str, str]:
@@ -406,66 +430,96 @@ def _spellings(theirs: dict[str, str], ours: Iterable[str]) -> dict[str, str]:
 
 def _records(table: files.Table, mapping: Mapping) -> Iterator[TicketRecord | RowError]:
     values = _Values(table, mapping)
-    width = len(table.header)
+    width = values.width
+    ragged = table.ragged
+    pick, padded = values.pick, values.padded
     for row, cells in table.rows:
-        external_id = values.text(cells, "external_id")
-        if len(cells) > width or (len(cells) < width and not table.ragged):
-            yield files.width_error(row, cells, width, external_id)
+        size = len(cells)
+        if size != width and (size > width or not ragged):
+            yield files.width_error(row, cells, width, values.text(cells, "external_id"))
             continue
+        raw = pick(padded(cells))
+        external_id = _text(raw[0])
         if not external_id:
             yield RowError(row, values.column("external_id"), "empty ticket id")
             continue
         try:
-            yield _ticket(row, cells, external_id, values)
+            yield _ticket(row, raw, external_id, values)
         except RowProblem as problem:
             yield RowError(row, problem.column, problem.reason, external_id)
 
 
-def _ticket(row: int, cells: list[Any], external_id: str, v: _Values) -> TicketRecord:
+def _ticket(row: int, raw: tuple[Any, ...], external_id: str, v: _Values) -> TicketRecord:
+    """The ticket of one row; `raw` holds the row's values in the order of FIELDS. Values are
+    read in a fixed order, so a row with several problems always names the same one."""
+    (
+        _,
+        attribution,
+        priority_raw,
+        status_raw,
+        created_raw,
+        resolved_raw,
+        closed_raw,
+        updated_raw,
+        technician,
+        category,
+        requester,
+        channel,
+        title,
+        first_response_raw,
+        score_raw,
+        answered_raw,
+        sla_met,
+        fcr,
+        reopen_count,
+        reassignment_count,
+        escalated,
+    ) = raw
     m = v.mapping
-    if not v.text(cells, "priority") and m.default_priority:
+    time = v.time
+    if m.default_priority and not _text(priority_raw):
         priority = m.default_priority
     else:
-        priority = v.choice(cells, "priority", v.priorities, "priority")
-    status = v.choice(cells, "status", v.statuses, "status")
-    created = v.time(cells, "created_at")
+        priority = v.choice(priority_raw, "priority", v.priorities, "priority")
+    status = v.choice(status_raw, "status", v.statuses, "status")
+    created = time(created_raw, "created_at")
     if created is None:
         raise RowProblem(v.column("created_at"), "empty creation time")
-    resolved = v.time(cells, "resolved_at")
-    updated = v.time(cells, "updated_at")
-    score_text = v.text(cells, "survey_score")
+    resolved = time(resolved_raw, "resolved_at")
+    updated = time(updated_raw, "updated_at")
+    score_text = _text(score_raw)
     score = None
     if score_text:
         try:
             score = int(float(score_text))
         except ValueError:
             raise RowProblem(v.column("survey_score"), f"{score_text!r} is not a score") from None
-    answered = v.time(cells, "survey_answered_at") or resolved or updated
-    channel_text = v.text(cells, "channel")
+    answered = time(answered_raw, "survey_answered_at") or resolved or updated
+    channel_text = _text(channel)
     return one_row_ticket(
         row=row,
         external_id=external_id,
-        attribution=v.text(cells, "attribution"),
+        attribution=_text(attribution),
         priority=priority,
         status=status,
         created_at=created,
         updated_at=updated,
         resolved_at=resolved,
-        closed_at=v.time(cells, "closed_at"),
-        first_response_at=v.time(cells, "first_response_at"),
-        technician=v.text(cells, "technician"),
-        category=v.text(cells, "category"),
-        requester=v.text(cells, "requester"),
-        channel=v.channels.get(_key(channel_text), "other"),
-        title=v.text(cells, "title"),
-        escalated=bool(v.flag(cells, "escalated")),
-        survey=survey_record(
-            score, answered, scale=m.survey_scale, column=v.column("survey_score")
-        ),
-        source_sla_met=v.flag(cells, "sla_met"),
-        source_fcr=v.flag(cells, "fcr"),
-        source_reopen_count=v.count(cells, "reopen_count"),
-        source_reassignment_count=v.count(cells, "reassignment_count"),
+        closed_at=time(closed_raw, "closed_at"),
+        first_response_at=time(first_response_raw, "first_response_at"),
+        technician=_text(technician),
+        category=_text(category),
+        requester=_text(requester),
+        channel=v.channels.get(channel_text) or v.channels.get(_key(channel_text), "other"),
+        title=_text(title),
+        escalated=bool(v.flag(escalated, "escalated")),
+        survey=survey_record(score, answered, scale=m.survey_scale, column=v.column("survey_score"))
+        if score is not None
+        else None,
+        source_sla_met=v.flag(sla_met, "sla_met"),
+        source_fcr=v.flag(fcr, "fcr"),
+        source_reopen_count=v.count(reopen_count, "reopen_count"),
+        source_reassignment_count=v.count(reassignment_count, "reassignment_count"),
         columns=v.names,
     )
 

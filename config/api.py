@@ -121,9 +121,6 @@ class ExportMixin:
         response["Content-Disposition"] = f'attachment; filename="{self.export_name}.{fmt}"'
         return response
 
-    def export_table(self, items: list) -> tuple[list[str], list[list[Any]]]:
-        raise NotImplementedError
-
 
 _COMMA_LIST = re.compile(r"^[a-z0-9_]+(,[a-z0-9_]+)*$")
 

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import BinaryIO
 
 from tickets.ingest import files
-from tickets.ingest.mapped import RowProblem, one_row_ticket, survey_record
+from tickets.ingest.mapped import RowProblem, one_row_ticket, survey_record, tickets_by_row
 from tickets.ingest.records import PRIORITIES, STATUSES, RowError, TicketRecord
 
 COLUMNS = ("Issue key", "Status", "Priority", "Created", "Updated")
@@ -199,21 +199,15 @@ def _records(
     for i, column in enumerate(table.header):
         positions.setdefault(column, []).append(i)
     width = len(table.header)
-    key = positions["Issue key"][0]
-    for row, cells in table.rows:
-        external_id = cells[key].strip() if len(cells) > key else ""
-        if len(cells) != width:
-            yield files.width_error(row, cells, width, external_id)
-            continue
-        if not external_id:
-            yield RowError(row, "Issue key", "empty Issue key")
-            continue
-        try:
-            yield _ticket(
-                row, cells, external_id, positions, parse, statuses, priorities, attribute_by
-            )
-        except RowProblem as problem:
-            yield RowError(row, problem.column, problem.reason, external_id)
+    yield from tickets_by_row(
+        table.rows,
+        width=width,
+        id_index=positions["Issue key"][0],
+        id_column="Issue key",
+        build=lambda row, cells, external_id: _ticket(
+            row, cells, external_id, positions, parse, statuses, priorities, attribute_by
+        ),
+    )
 
 
 def _ticket(

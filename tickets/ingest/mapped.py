@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import operator
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, BinaryIO, TextIO
@@ -161,6 +161,31 @@ class RowProblem(Exception):
         super().__init__(reason)
         self.column = column
         self.reason = reason
+
+
+def tickets_by_row(
+    rows: Iterable[tuple[int, list[str]]],
+    *,
+    width: int,
+    id_index: int,
+    id_column: str,
+    build: Callable[[int, list[str], str], TicketRecord],
+) -> Iterator[TicketRecord | RowError]:
+    """One ticket per row, for exports with a row per ticket (Jira, Zendesk): a row of the
+    wrong width or without an id is rejected, and a RowProblem raised by `build(row, cells,
+    external_id)` rejects its row naming the column."""
+    for row, cells in rows:
+        external_id = cells[id_index].strip() if len(cells) > id_index else ""
+        if len(cells) != width:
+            yield files.width_error(row, cells, width, external_id)
+            continue
+        if not external_id:
+            yield RowError(row, id_column, f"empty {id_column}")
+            continue
+        try:
+            yield build(row, cells, external_id)
+        except RowProblem as problem:
+            yield RowError(row, problem.column, problem.reason, external_id)
 
 
 def one_row_ticket(

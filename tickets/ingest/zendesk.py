@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import BinaryIO
 
 from tickets.ingest import files
-from tickets.ingest.mapped import RowProblem, one_row_ticket, survey_record
+from tickets.ingest.mapped import RowProblem, one_row_ticket, survey_record, tickets_by_row
 from tickets.ingest.records import PRIORITIES, RowError, TicketRecord
 
 COLUMNS = ("Id", "Status", "Priority", "Created at", "Updated at")
@@ -145,20 +145,15 @@ def _records(
 ) -> Iterator[TicketRecord | RowError]:
     col = table.index()
     width = len(table.header)
-    for row, cells in table.rows:
-        external_id = cells[col["Id"]].strip() if len(cells) > col["Id"] else ""
-        if len(cells) != width:
-            yield files.width_error(row, cells, width, external_id)
-            continue
-        if not external_id:
-            yield RowError(row, "Id", "empty Id")
-            continue
-        try:
-            yield _ticket(
-                row, cells, external_id, col, parse, attribute_by, category_column, default_priority
-            )
-        except RowProblem as problem:
-            yield RowError(row, problem.column, problem.reason, external_id)
+    yield from tickets_by_row(
+        table.rows,
+        width=width,
+        id_index=col["Id"],
+        id_column="Id",
+        build=lambda row, cells, external_id: _ticket(
+            row, cells, external_id, col, parse, attribute_by, category_column, default_priority
+        ),
+    )
 
 
 def _ticket(

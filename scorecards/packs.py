@@ -48,6 +48,7 @@ from scorecards import charts
 from scorecards.metrics import METRICS, Better
 from scorecards.models import ActionItem, Dispute, MetricValue, PackDelivery, ReviewMeeting
 from scorecards.periods import Period, PeriodKind, period_from_label
+from scorecards.savings import Savings
 from scorecards.selectors import (
     credit_thresholds_for_contracts,
     figures_for_subjects,
@@ -290,10 +291,17 @@ class CreditRow:
     invoiced: Decimal | None
 
     @property
-    def net_cost(self) -> Decimal | None:
+    def month(self) -> Savings | None:
+        """The month against the in-house baseline; None if it was not invoiced."""
         if self.invoiced is None:
             return None
-        return self.invoiced - (self.credit or 0)
+        month = Savings(self.contract.inhouse_monthly_cost)
+        month.add_month(self.invoiced, self.credit)
+        return month
+
+    @property
+    def net_cost(self) -> Decimal | None:
+        return self.month.net_cost if self.month else None
 
     @property
     def inhouse(self) -> Decimal | None:
@@ -301,10 +309,7 @@ class CreditRow:
 
     @property
     def savings(self) -> Decimal | None:
-        """What the same service would cost in-house, less what the vendor costs after credits."""
-        if self.inhouse is None or self.net_cost is None:
-            return None
-        return self.inhouse - self.net_cost
+        return self.month.savings if self.month else None
 
 
 @dataclass

@@ -18,10 +18,10 @@ from django.db.models.fields.json import KeyTextTransform
 
 from scorecards.models import ActionItem, Alert, MetricValue, Scorecard, SubjectKind
 from scorecards.periods import Period, PeriodKind, add_months
+from scorecards.savings import WINDOWS as SAVINGS_WINDOWS
+from scorecards.savings import Savings
 from vendors.models import Contract, Invoice, Technician, Vendor
 from vendors.selectors import vendor_ids_visible_to, vendor_scope_q
-
-SAVINGS_WINDOWS = (6, 12, 24)
 
 
 def scorecards_for_api(*, user) -> QuerySet[Scorecard]:
@@ -133,22 +133,12 @@ def contracts_for_savings(*, user) -> QuerySet[Contract]:
 
 
 @dataclass
-class SavingsWindow:
-    months: int
-    first_month: dt.date
-    last_month: dt.date
-    months_invoiced: int = 0
-    baseline: Decimal | None = None
-    invoiced: Decimal = Decimal(0)
-    credits: Decimal = Decimal(0)
+class SavingsWindow(Savings):
+    """Savings over the `months` ending with `last_month` (scorecards.savings has the rule)."""
 
-    @property
-    def net_cost(self) -> Decimal:
-        return self.invoiced - self.credits
-
-    @property
-    def savings(self) -> Decimal | None:
-        return None if self.baseline is None else self.baseline - self.net_cost
+    months: int = 0
+    first_month: dt.date | None = None
+    last_month: dt.date | None = None
 
 
 @dataclass
@@ -164,8 +154,7 @@ def savings_for_contracts(
     """Savings against each contract's in-house baseline over the 6, 12 and 24 months ending
     with the month `as_of`, from stored invoices and stored service credits (two queries).
 
-    Only months with an invoice count, on both sides: baseline = in-house monthly cost x
-    invoiced months; net cost = invoiced - service credits; savings = baseline - net cost.
+    The rule (only invoiced months count, on both sides) is scorecards.savings'.
     """
     contracts = list(contracts)
     last = Period.containing(PeriodKind.MONTH, as_of).start
@@ -196,14 +185,15 @@ def savings_for_contracts(
     for contract in contracts:
         result = ContractSavings(contract, last)
         for months in SAVINGS_WINDOWS:
-            window = SavingsWindow(months, add_months(last, 1 - months), last)
+            window = SavingsWindow(
+                contract.inhouse_monthly_cost,
+                months=months,
+                first_month=add_months(last, 1 - months),
+                last_month=last,
+            )
             for (cid, month), amount in invoiced.items():
                 if cid == contract.pk and window.first_month <= month <= last:
-                    window.months_invoiced += 1
-                    window.invoiced += amount
-                    window.credits += credits.get((cid, month), Decimal(0))
-            if contract.inhouse_monthly_cost is not None:
-                window.baseline = contract.inhouse_monthly_cost * window.months_invoiced
+                    window.add_month(amount, credits.get((cid, month)))
             result.windows.append(window)
         out.append(result)
     return out

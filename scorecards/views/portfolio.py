@@ -23,6 +23,8 @@ from scorecards import charts
 from scorecards.metrics import METRICS, Better
 from scorecards.models import Scorecard
 from scorecards.periods import Period, PeriodKind
+from scorecards.savings import WINDOWS as SAVINGS_WINDOWS
+from scorecards.savings import Savings
 from scorecards.selectors import (
     StoredFigure,
     alerts_open_for_vendor,
@@ -665,34 +667,34 @@ def _priority_rows(counts, picked: str | None) -> list[dict]:
     return rows
 
 
+def _money(value: Decimal | None, currency: str) -> str:
+    return "–" if value is None else fmt(value, "currency", currency)
+
+
 def _costs(cost, credit, monthly, sid, months, contracts, currency) -> dict:
     """Cost per ticket, credits owed, and savings against the in-house cost over 6/12/24
     months (as stored: each month's invoiced amount and credit; in-house cost per contract)."""
-    inhouse = sum((c.inhouse_monthly_cost or Decimal(0)) for c in contracts)
-    has_inhouse = any(c.inhouse_monthly_cost is not None for c in contracts)
+    baselines = [c.inhouse_monthly_cost for c in contracts if c.inhouse_monthly_cost is not None]
+    inhouse = sum(baselines, Decimal(0)) if baselines else None
     windows = []
-    for n in (6, 12, 24):
-        invoiced = credits = Decimal(0)
-        invoiced_months = 0
+    for n in SAVINGS_WINDOWS:
+        window = Savings(inhouse)
         for m in months[-n:]:
             f = monthly.get((sid, m.start, "cost_per_ticket"))
             if f is not None and f.numerator is not None:
-                invoiced += f.numerator
-                invoiced_months += 1
                 c = monthly.get((sid, m.start, "service_credit"))
-                credits += (c.value or Decimal(0)) if c is not None else Decimal(0)
-        net = invoiced - credits
-        saving = inhouse * invoiced_months - net if has_inhouse and invoiced_months else None
+                window.add_month(f.numerator, c.value if c is not None else None)
+        # Before the first invoice there is nothing to compare: the window shows dashes.
+        invoiced = window.months_invoiced > 0
+        saving = window.savings if invoiced else None
         windows.append(
             {
                 "months": n,
-                "invoiced_months": invoiced_months,
-                "invoiced": fmt(invoiced, "currency", currency) if invoiced_months else "–",
-                "credits": fmt(credits, "currency", currency) if invoiced_months else "–",
-                "inhouse": fmt(inhouse * invoiced_months, "currency", currency)
-                if has_inhouse and invoiced_months
-                else "–",
-                "saving": fmt(saving, "currency", currency) if saving is not None else "–",
+                "invoiced_months": window.months_invoiced,
+                "invoiced": _money(window.invoiced if invoiced else None, currency),
+                "credits": _money(window.credits if invoiced else None, currency),
+                "inhouse": _money(window.baseline if invoiced else None, currency),
+                "saving": _money(saving, currency),
                 "saving_class": "" if saving is None else ("better" if saving >= 0 else "worse"),
             }
         )
@@ -704,7 +706,7 @@ def _costs(cost, credit, monthly, sid, months, contracts, currency) -> dict:
         "credit_pct": credit_detail.get("pct", ""),
         "credit_per_metric": sorted((credit_detail.get("per_metric") or {}).items()),
         "windows": windows,
-        "has_inhouse": has_inhouse,
+        "has_inhouse": inhouse is not None,
     }
 
 

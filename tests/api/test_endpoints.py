@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
+from django.test import Client
+from django.urls import reverse
 
+from scorecards import packs
 from scorecards.models import Dispute
-from tests.api.conftest import client_for, ids
+from scorecards.periods import period_from_label
+from tests.api.conftest import NOW, client_for, ids
 from tests.factories import EventFactory
 
 pytestmark = pytest.mark.django_db
@@ -235,6 +240,33 @@ def test_savings_compare_the_in_house_baseline_with_the_net_cost(world):
         "savings": "11000.00",
     }
     assert [w["months"] for w in row["windows"]] == [6, 12, 24]
+
+
+def test_the_vendor_page_the_pack_and_the_api_show_the_same_savings(world):
+    """One rule (scorecards.savings) behind all three: 12000.00 in-house - (1500.00 invoiced
+    - 500.00 credit) = 11000.00 for October 2026, the only invoiced month."""
+    api = (
+        client_for(world.finance)
+        .get("/api/v1/savings/", {"contract": world.a.contract.pk, "as_of": "2026-10"})
+        .json()
+    )
+    assert [w["savings"] for w in api["results"][0]["windows"]] == ["11000.00"] * 3
+
+    pack = packs.pack_for_vendor(
+        vendor=world.a.vendor, period=period_from_label("2026-10"), now=NOW
+    )
+    assert [c.savings for c in pack.credits] == [Decimal("11000.00")]
+
+    url = reverse("vendor", args=[world.a.vendor.slug])
+    query = f"?kind=month&period=2026-10&contract={world.a.contract.pk}"
+    browser = Client()
+    browser.force_login(world.manager)
+    page = browser.get(url + query)
+    assert page.status_code == 200
+    windows = page.context["costs"]["windows"]
+    assert [(w["months"], w["invoiced_months"]) for w in windows] == [(6, 1), (12, 1), (24, 1)]
+    assert {w["saving"] for w in windows} == {"11,000.00 GBP"}
+    assert {w["saving_class"] for w in windows} == {"better"}
 
 
 def test_savings_before_any_invoice_count_no_month(world):

@@ -46,10 +46,22 @@ class Ticket(models.Model):
     source_version = models.CharField(
         max_length=64, blank=True, help_text="The source's last-update stamp; newer replaces."
     )
-    vendor = models.ForeignKey(Vendor, on_delete=models.PROTECT, related_name="tickets")
-    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="tickets")
+    # No single-column indexes on vendor, contract and technician: the composite indexes in
+    # Meta lead with them and serve every lookup by them, and each index an import must keep
+    # up costs it time per ticket.
+    vendor = models.ForeignKey(
+        Vendor, on_delete=models.PROTECT, related_name="tickets", db_index=False
+    )
+    contract = models.ForeignKey(
+        Contract, on_delete=models.PROTECT, related_name="tickets", db_index=False
+    )
     technician = models.ForeignKey(
-        Technician, on_delete=models.SET_NULL, null=True, blank=True, related_name="tickets"
+        Technician,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="tickets",
+        db_index=False,
     )
     # Who held the ticket when it was first answered: response figures are theirs, resolution
     # figures the last assignee's (`technician`). Derived from the assignment events; null
@@ -185,7 +197,10 @@ class EventKind(models.TextChoices):
 
 
 class TicketEvent(models.Model):
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    # Found through event_ticket_time, which leads with the ticket.
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="events", db_index=False
+    )
     at = models.DateTimeField()
     seq = models.PositiveIntegerField(default=0, help_text="Order of events at the same instant.")
     kind = models.CharField(max_length=20, choices=EventKind.choices)

@@ -2,7 +2,7 @@
 
     createdb -h 127.0.0.1 -U postgres vendorscore_import_bench
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/vendorscore_import_bench \\
-        .venv/bin/python bench/bench_import.py [N] [--workers W] [--batch-size B]
+        .venv/bin/python bench/bench_import.py [N] [--batch-size B] [--file PATH]
     dropdb -h 127.0.0.1 -U postgres vendorscore_import_bench
 
 N defaults to 1,000,000. The tickets (gzip CSV, written with `mapped.write_ours`) are a pure
@@ -19,7 +19,6 @@ import argparse
 import datetime as dt
 import gzip
 import os
-import platform
 import random
 import resource
 import sys
@@ -40,6 +39,7 @@ django.setup()
 
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
+from machine import cpu_seconds, machine  # noqa: E402
 
 from tickets.ingest import mapped  # noqa: E402
 from tickets.ingest.records import SurveyRecord, TicketRecord  # noqa: E402
@@ -171,13 +171,27 @@ def database() -> str:
     return f"{connection.vendor} {version} ({connection.settings_dict['NAME']})"
 
 
+def used_since(before: tuple) -> tuple[float, float | None]:
+    """CPU seconds (this process, the whole machine) since `before` (cpu_seconds())."""
+    now = cpu_seconds()
+    busy = None if now[1] is None or before[1] is None else now[1] - before[1]
+    return now[0] - before[0], busy
+
+
 def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
-def report(label: str, run: ImportRun, count: int) -> float:
+def report(label: str, run: ImportRun, count: int, cpu: tuple) -> float:
     rate = count / run.seconds
     print(f"{label:<9} {run.seconds:,.1f} s = {rate:,.0f} tickets/s")
+    own, busy = cpu
+    if busy is not None:
+        cores = busy / run.seconds
+        print(
+            f"          CPU: this process {own:,.1f} s, the rest (the database) "
+            f"{busy - own:,.1f} s; {cores:.2f} of {os.cpu_count()} cores busy"
+        )
     print(
         f"          created {run.tickets_created:,}, updated {run.tickets_updated:,}, "
         f"unchanged {run.tickets_unchanged:,}, rejected {run.tickets_rejected:,}, "
@@ -194,8 +208,7 @@ def main() -> None:
     args = parser.parse_args()
     count = int(args.tickets.replace(",", "").replace("_", ""))
 
-    print(f"machine   {platform.platform()}, {os.cpu_count()} CPUs, {platform.processor() or '?'}")
-    print(f"python    {platform.python_implementation()} {platform.python_version()}")
+    print(f"machine   {machine()}")
     print(f"database  {database()}")
     call_command("migrate", verbosity=0)
     reference_data()
@@ -208,11 +221,13 @@ def main() -> None:
             write_file(path, count)
             print(f"generated {count:,} tickets in {time.perf_counter() - started:.1f} s")
         print(f"file      {path.name}, {path.stat().st_size / 1e6:.1f} MB gzip")
+        before = cpu_seconds()
         first = import_file(path, source=SOURCE, format="mapped", batch_size=args.batch_size)
-        rate = report("import", first, count)
+        rate = report("import", first, count, used_since(before))
         peak = peak_mb()  # the re-import reads the same file and writes nothing: no higher
+        before = cpu_seconds()
         again = import_file(path, source=SOURCE, format="mapped", batch_size=args.batch_size)
-        report("re-import", again, count)
+        report("re-import", again, count, used_since(before))
 
     print(f"peak RSS  {peak:,.0f} MB during the import ({peak_mb():,.0f} MB by the end)")
     print(

@@ -31,3 +31,18 @@ def machine() -> str:
         f"{os.cpu_count()} cores, {cpu or 'unknown CPU'}; Python {platform.python_version()}; "
         f"{db}; Django {django.get_version()}"
     )
+
+
+def cpu_seconds() -> tuple[float, float | None]:
+    """(CPU seconds this process has used, all threads; CPU seconds the whole machine has
+    been busy, from Linux's /proc/stat, or None elsewhere). Differences over a span show
+    whether it was bound by the CPU and whose CPU it was."""
+    times = os.times()
+    own = times.user + times.system
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    except OSError:
+        return own, None
+    ticks = [int(f) for f in fields[:8]]  # user nice system idle iowait irq softirq steal
+    busy = sum(ticks) - ticks[3] - ticks[4]
+    return own, busy / os.sysconf("SC_CLK_TCK")

@@ -9,12 +9,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import attrgetter
 
 from tickets import sla
 
 # Normalised statuses (tickets.models.TicketStatus values), repeated here to stay Django-free.
 DONE = frozenset({"resolved", "closed", "cancelled"})
 IN_PROGRESS = "in_progress"
+_AT = attrgetter("at")
 
 
 @dataclass(frozen=True)
@@ -27,7 +29,9 @@ class Event:
     by_vendor: bool = True
 
 
-@dataclass(frozen=True)
+# TicketTimes, Pause and TicketFacts are built once per ticket, a million times on a large
+# import: plain slotted dataclasses, as a frozen one's __init__ costs about four times as much.
+@dataclass(slots=True)
 class TicketTimes:
     created_at: datetime
     status: str
@@ -49,14 +53,14 @@ class Clocks:
     pause_statuses: frozenset[str] = frozenset()
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Pause:
     start: datetime
     end: datetime
     reason: str  # the status that paused the clock
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class TicketFacts:
     first_response_at: datetime | None
     response_due_at: datetime
@@ -84,7 +88,7 @@ def derive_facts(
     ticket: TicketTimes, events: Sequence[Event], clocks: Clocks, *, now: datetime
 ) -> TicketFacts:
     """Every stored fact of one ticket as of `now` (which decides "breached while open")."""
-    events = sorted(events, key=lambda e: e.at)  # stable: same-instant events keep their order
+    events = sorted(events, key=_AT)  # stable: same-instant events keep their order
     created, resolved = ticket.created_at, ticket.resolved_at
     clock_end = resolved or max(now, created)
 

@@ -8,11 +8,10 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import IntegrityError
+from django.db import connection
 
 from scorecards.models import DirtyPeriod
 from tests.factories import ContractFactory, TechnicianFactory
-from tickets.ingest import upsert
 from tickets.ingest.mapped import one_row_ticket
 from tickets.ingest.records import EventRecord, RowError, SurveyRecord, TicketRecord
 from tickets.ingest.services import attribution_rule_set
@@ -38,6 +37,34 @@ def contract():
         source=SOURCE, value="Acme Support", vendor=contract.vendor, contract=contract
     )
     return contract
+
+
+@pytest.fixture
+def events_refuse_boom():
+    """A real rule in the database, not a stand-in: it refuses any event whose actor is "boom"
+    (a CHECK constraint on PostgreSQL, a trigger on SQLite, which cannot add constraints)."""
+    postgres = connection.vendor == "postgresql"
+    with connection.cursor() as cursor:
+        if postgres:
+            cursor.execute(
+                "ALTER TABLE tickets_ticketevent "
+                "ADD CONSTRAINT event_refused CHECK (actor <> 'boom') NOT VALID"
+            )
+        else:
+            cursor.execute(
+                "CREATE TRIGGER event_refused BEFORE INSERT ON tickets_ticketevent "
+                "WHEN NEW.actor = 'boom' BEGIN SELECT RAISE(ABORT, 'event_refused'); END"
+            )
+    yield
+    if connection.in_atomic_block:
+        return  # the test's transaction takes it back
+    with connection.cursor() as cursor:
+        if postgres:
+            cursor.execute(
+                "ALTER TABLE tickets_ticketevent DROP CONSTRAINT IF EXISTS event_refused"
+            )
+        else:
+            cursor.execute("DROP TRIGGER IF EXISTS event_refused")
 
 
 def record(external_id: str = "HD-1", *, row: int = 2, **changes) -> TicketRecord:
@@ -306,30 +333,18 @@ def test_a_ticket_attributed_to_another_vendor_is_moved_on_the_next_import(contr
     assert Ticket.objects.get().vendor == other.vendor
 
 
-def test_a_ticket_is_written_whole_or_not_at_all(contract, monkeypatch):
+def test_a_ticket_is_written_whole_or_not_at_all(contract, events_refuse_boom):
     """A database error on one ticket's events takes back that ticket, and only it."""
-    insert = upsert._Ingest.insert
-
-    def failing(self, model, columns, rows):
-        if model is TicketEvent and any(row[6] == "boom" for row in rows):
-            raise IntegrityError("event refused")
-        return insert(self, model, columns, rows)
-
-    monkeypatch.setattr(upsert._Ingest, "insert", failing)
     bad = record("HD-2", row=3)
     bad.events.append(EventRecord(at(2026, 11, 23, 11, 30), "closed", "", "closed", "boom"))
 
     run = run_import([record("HD-1"), bad, record("HD-3", row=4)])
 
     assert counts(run) == {"created": 2, "updated": 0, "unchanged": 0, "rejected": 1, "unmapped": 0}
-    assert run.errors == [
-        {
-            "row": 3,
-            "column": "",
-            "reason": "the database refused the ticket: event refused",
-            "external_id": "HD-2",
-        }
-    ]
+    [error] = run.errors
+    assert (error["row"], error["column"], error["external_id"]) == (3, "", "HD-2")
+    assert error["reason"].startswith("the database refused the ticket: ")
+    assert "event_refused" in error["reason"]  # the database's own words, naming its rule
     assert sorted(Ticket.objects.values_list("external_id", flat=True)) == ["HD-1", "HD-3"]
     assert TicketEvent.objects.count() == 8  # 4 each, none of HD-2's
     assert SurveyResponse.objects.count() == 2
@@ -477,16 +492,8 @@ def test_a_run_outside_a_transaction_writes_every_batch_and_counts_it(contract):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_ticket_refused_by_the_database_costs_only_itself_outside_a_transaction(
-    contract, monkeypatch
+    contract, events_refuse_boom
 ):
-    insert = upsert._Ingest.insert
-
-    def failing(self, model, columns, rows):
-        if model is TicketEvent and any(row[6] == "boom" for row in rows):
-            raise IntegrityError("event refused")
-        return insert(self, model, columns, rows)
-
-    monkeypatch.setattr(upsert._Ingest, "insert", failing)
     bad = record("HD-2", row=3)
     bad.events.append(EventRecord(at(2026, 11, 23, 11, 30), "closed", "", "closed", "boom"))
 

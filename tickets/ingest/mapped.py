@@ -188,6 +188,9 @@ def tickets_by_row(
             yield RowError(row, problem.column, problem.reason, external_id)
 
 
+_AT = operator.attrgetter("at")
+
+
 def one_row_ticket(
     *,
     row: int,
@@ -279,7 +282,7 @@ def one_row_ticket(
         events.append(EventRecord(last, "status_change", "new", status, technician))
     if closed_at is not None:
         events.append(EventRecord(closed_at, "closed", "resolved", "closed", ""))
-    events.sort(key=lambda e: e.at)  # stable: same-instant events keep the order above
+    events.sort(key=_AT)  # stable: same-instant events keep the order above
 
     return TicketRecord(
         row=row,

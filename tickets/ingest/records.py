@@ -37,7 +37,9 @@ EVENT_KINDS = (
 )
 
 
-@dataclass(frozen=True)
+# Events and tickets are built by the million on an import's hot path: plain slotted
+# dataclasses, as a frozen one's __init__ costs about four times as much.
+@dataclass(slots=True)
 class EventRecord:
     at: datetime  # timezone-aware
     kind: str  # one of EVENT_KINDS
@@ -55,7 +57,7 @@ class SurveyRecord:
     comment: str = ""
 
 
-@dataclass
+@dataclass(slots=True)
 class TicketRecord:
     row: int  # first data row of this ticket in the file (the header is row 1)
     external_id: str

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import queue
 import threading
 import time
@@ -36,6 +37,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, reset_queries, transaction
 from django.utils import timezone
+from psycopg import Copy
+from psycopg.copy import FileWriter
 
 from scorecards.services import periods_mark_dirty
 from tickets.ingest.records import (
@@ -320,7 +323,9 @@ class _Ingest:
                     work.append(prepared)
         if work:
             if self.writer is not None:
-                self.writer.put(work)
+                # Formatted here, sent there: the writer thread then holds the GIL only for
+                # moments, and the database works while this thread reads the next batch.
+                self.writer.put(work, self.copy_data(work))
             else:
                 self.write(work)
 
@@ -437,7 +442,9 @@ class _Ingest:
 
     # -- writing --
 
-    def write(self, work: list[_Work]) -> None:
+    def write(self, work: list[_Work], data: _CopyData | None = None) -> None:
+        """Writes the batch in one transaction (with `data`, its rows as copy_data() formatted
+        them); if the database refuses it, ticket by ticket."""
         try:
             with transaction.atomic():
                 if self.postgres:
@@ -445,7 +452,7 @@ class _Ingest:
                     # disk: a crash loses at most the last moments, never consistency.
                     with connection.cursor() as cursor:
                         cursor.execute("SET LOCAL synchronous_commit TO OFF")
-                self.write_rows(work)
+                self.write_rows(work, data)
         except DatabaseError:
             # One ticket spoilt the batch: write them one by one to find it.
             for one in work:
@@ -461,10 +468,12 @@ class _Ingest:
         else:
             self.written(work)
 
-    def write_rows(self, work: list[_Work]) -> None:
+    def write_rows(self, work: list[_Work], data: _CopyData | None = None) -> None:
         new = [w for w in work if w.stored is None]
         changed = [w for w in work if w.stored is not None]
-        if new:
+        if data is not None:
+            self.send(Ticket, ["id", *TICKET_COLUMNS], data.tickets)
+        elif new:
             self.insert_tickets([w.draft for w in new])
         if changed:
             table = _table(Ticket)
@@ -486,6 +495,16 @@ class _Ingest:
                     if w.record.survey is not None or w.draft.resolved_at is None
                 ]
             ).delete()
+        if data is not None:
+            self.send(TicketEvent, EVENT_COLUMNS, data.events)
+            self.send(SurveyResponse, SURVEY_COLUMNS, data.surveys)
+            return
+        events, surveys = self.child_rows(work)
+        self.insert(TicketEvent, EVENT_COLUMNS, events)
+        self.insert(SurveyResponse, SURVEY_COLUMNS, surveys)
+
+    def child_rows(self, work: list[_Work]) -> tuple[list[tuple], list[tuple]]:
+        """The rows of the tickets' events and survey answers."""
         events, surveys = [], []
         for w in work:
             pk = w.draft.id
@@ -505,22 +524,63 @@ class _Ingest:
             s = w.record.survey
             if s is not None:
                 surveys.append((pk, s.score, s.scale, s.comment, s.answered_at))
-        self.insert(TicketEvent, EVENT_COLUMNS, events)
-        self.insert(SurveyResponse, SURVEY_COLUMNS, surveys)
+        return events, surveys
+
+    def copy_data(self, work: list[_Work]) -> _CopyData:
+        """The batch's rows as binary COPY data, new tickets given their ids first."""
+        drafts = [w.draft for w in work if w.stored is None]
+        self.assign_ids(drafts)
+        events, surveys = self.child_rows(work)
+        return _CopyData(
+            tickets=self.format(Ticket, ["id", *TICKET_COLUMNS], map(_new_ticket_row, drafts)),
+            events=self.format(TicketEvent, EVENT_COLUMNS, events),
+            surveys=self.format(SurveyResponse, SURVEY_COLUMNS, surveys),
+        )
+
+    def format(self, model, columns: list[str], rows: Iterable[tuple]) -> bytes:
+        """Rows as PostgreSQL's binary COPY format, without a round trip to the server."""
+        out = io.BytesIO()
+        with (
+            connection.cursor() as cursor,
+            Copy(cursor.cursor, binary=True, writer=FileWriter(out)) as copy,
+        ):
+            copy.set_types(_pg_types(model, tuple(columns)))
+            for row in rows:
+                copy.write_row(row)
+        return out.getvalue()
+
+    def send(self, model, columns: list[str], data: bytes) -> None:
+        """COPY data formatted by format() into the model's table."""
+        if len(data) <= len(_EMPTY_BINARY_COPY):
+            return  # no rows
+        sql = f"COPY {_table(model)} ({self._names(model, columns)}) FROM STDIN (FORMAT BINARY)"
+        # The raw cursor's errors become Django's, for the savepoint logic in write().
+        with (
+            connection.cursor() as cursor,
+            connection.wrap_database_errors,
+            cursor.cursor.copy(sql) as copy,
+        ):
+            copy.write(data)
+
+    def assign_ids(self, drafts: list[_Draft]) -> None:
+        """Ids from the table's sequence (PostgreSQL), so events can be written with them in
+        the same pass."""
+        if not drafts:
+            return
+        with connection.cursor() as cursor:
+            # The sequence by name, found once: pg_get_serial_sequence() in the select list
+            # runs per row and costs ten times the nextval() calls themselves.
+            cursor.execute(
+                "SELECT nextval(%s::regclass) FROM generate_series(1, %s)",
+                [self.ticket_sequence(), len(drafts)],
+            )
+            for draft, (pk,) in zip(drafts, cursor.fetchall(), strict=True):
+                draft.id = pk
 
     def insert_tickets(self, drafts: list[_Draft]) -> None:
         if self.postgres:
-            # Ids first, so events can be written with them in the same COPY pass.
-            with connection.cursor() as cursor:
-                # The sequence by name, found once: pg_get_serial_sequence() in the select list
-                # runs per row and costs ten times the nextval() calls themselves.
-                cursor.execute(
-                    "SELECT nextval(%s::regclass) FROM generate_series(1, %s)",
-                    [self.ticket_sequence(), len(drafts)],
-                )
-                for draft, (pk,) in zip(drafts, cursor.fetchall(), strict=True):
-                    draft.id = pk
-            self.insert(Ticket, ["id", *TICKET_COLUMNS], [(d.id, *_ticket_row(d)) for d in drafts])
+            self.assign_ids(drafts)
+            self.insert(Ticket, ["id", *TICKET_COLUMNS], map(_new_ticket_row, drafts))
             return
         self.insert(Ticket, TICKET_COLUMNS, [_ticket_row(d) for d in drafts])
         ids = dict(
@@ -538,13 +598,13 @@ class _Ingest:
                 self._sequence = cursor.fetchone()[0]
         return self._sequence
 
-    def insert(self, model, columns: list[str], rows: list[tuple]) -> None:
+    def insert(self, model, columns: list[str], rows: Iterable[tuple]) -> None:
         """Plain rows without a model instance each: binary COPY on PostgreSQL, executemany
         elsewhere."""
+        rows = list(rows)
         if not rows:
             return
-        quote = connection.ops.quote_name
-        names = ", ".join(quote(model._meta.get_field(c).column) for c in columns)
+        names = self._names(model, columns)
         table = _table(model)
         with connection.cursor() as cursor:
             if self.postgres:
@@ -558,6 +618,11 @@ class _Ingest:
             rows = [self._adapt(model, columns, row) for row in rows]
             marks = ", ".join(["%s"] * len(columns))
             cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
+
+    @staticmethod
+    def _names(model, columns: list[str]) -> str:
+        quote = connection.ops.quote_name
+        return ", ".join(quote(model._meta.get_field(c).column) for c in columns)
 
     def _adapt(self, model, columns: list[str], row: tuple) -> tuple:
         """Times as the backend stores them (SQLite: naive UTC text); PostgreSQL takes them as
@@ -658,18 +723,18 @@ class _Writer:
 
     def __init__(self, ingest: _Ingest) -> None:
         self.ingest = ingest
-        self.queue: queue.Queue[list[_Work] | None] = queue.Queue(maxsize=1)
+        self.queue: queue.Queue[tuple[list[_Work], _CopyData] | None] = queue.Queue(maxsize=1)
         self.pending: set[str] = set()  # external ids queued or being written
         self.error: BaseException | None = None
         self.closed = False
         self.thread = threading.Thread(target=self._run, name="ticket-writer", daemon=True)
         self.thread.start()
 
-    def put(self, work: list[_Work]) -> None:
+    def put(self, work: list[_Work], data: _CopyData) -> None:
         self._check()
         with self.ingest.lock:
             self.pending.update(w.draft.external_id for w in work)
-        self.queue.put(work)
+        self.queue.put((work, data))
 
     def holds(self, external_ids: Iterable[str]) -> bool:
         with self.ingest.lock:
@@ -693,10 +758,11 @@ class _Writer:
 
     def _run(self) -> None:
         try:
-            while (work := self.queue.get()) is not None:
+            while (item := self.queue.get()) is not None:
+                work, data = item
                 try:
                     if self.error is None:
-                        self.ingest.write(work)
+                        self.ingest.write(work, data)
                 except BaseException as exc:  # handed to the reading thread
                     self.error = exc
                 finally:
@@ -706,6 +772,22 @@ class _Writer:
             self.queue.task_done()
         finally:
             connection.close()  # this thread's own connection
+
+
+@dataclass
+class _CopyData:
+    """A batch's new tickets, events and survey answers in binary COPY format."""
+
+    tickets: bytes
+    events: bytes
+    surveys: bytes
+
+
+_EMPTY_BINARY_COPY = b"PGCOPY\n\xff\r\n\x00" + bytes(8) + b"\xff\xff"  # signature, trailer
+
+
+def _new_ticket_row(draft: _Draft) -> tuple:
+    return (draft.id, *_ticket_row(draft))
 
 
 def _one_per_day(instants: Iterable[dt.datetime]) -> list[dt.datetime]:

@@ -134,6 +134,8 @@ STORAGES = {
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 MEDIA_URL = "media/"
 IMPORT_MAX_UPLOAD_MB = env_int("IMPORT_MAX_UPLOAD_MB", 200, minimum=1)
+# An upload nobody starts is deleted after this long (daily clean-up task).
+IMPORT_UPLOAD_KEEP_HOURS = env_int("IMPORT_UPLOAD_KEEP_HOURS", 72, minimum=1)
 
 # Celery: with no REDIS_URL, tasks run eagerly in-process (demo and bare-machine tests).
 REDIS_URL = env_redis_url("REDIS_URL")
@@ -153,7 +155,8 @@ CELERY_TASK_TRACK_STARTED = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=1)
 }
-# Nightly at 02:00 in the reporting zone (CELERY_TIMEZONE); breach warnings every 5 minutes.
+# Nightly at 02:00 in the reporting zone (CELERY_TIMEZONE); breach warnings every 5 minutes;
+# uploads nobody started cleared daily at 03:30.
 CELERY_BEAT_SCHEDULE = {
     "nightly-recompute": {
         "task": "scorecards.tasks.nightly_recompute",
@@ -167,6 +170,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "scorecards.tasks.email_monthly_packs",
         # Daily: the service sends only from the month's first working day, once per vendor.
         "schedule": crontab(hour=7, minute=0),
+    },
+    "clear-abandoned-uploads": {
+        "task": "tickets.tasks.clear_abandoned_uploads",
+        "schedule": crontab(hour=3, minute=30),
     },
 }
 

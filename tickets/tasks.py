@@ -34,3 +34,9 @@ def import_run_execute(self, run_id: int) -> dict:
     """Imports a web upload queued by its Start button; safe to run again (see the service)."""
     run = ingest_services.import_run_execute(run_id=run_id)
     return {"run": run.pk, "status": run.status, "rows_read": run.rows_read}
+
+
+@shared_task(**RETRYING, max_retries=3, soft_time_limit=300, time_limit=330)
+def clear_abandoned_uploads(self) -> int:
+    """Daily: deletes web uploads that were never started (see the service)."""
+    return ingest_services.import_uploads_clear_abandoned()

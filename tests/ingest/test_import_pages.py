@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import os
 from pathlib import Path
 
 import pytest
@@ -543,3 +544,48 @@ def test_a_run_whose_worker_died_starts_over_and_counts_what_was_written_as_unch
     assert (redelivered.status, redelivered.tickets_created) == ("done", 0)
     assert (redelivered.tickets_unchanged, redelivered.rows_read) == (8, 8)
     assert Ticket.objects.count() == 8
+
+
+# --- uploads nobody starts are cleared -----------------------------------------------------
+
+
+def test_uploads_nobody_starts_are_deleted_after_the_keep_time_saying_why(manager, media, settings):
+    settings.IMPORT_UPLOAD_KEEP_HOURS = 72
+    for _ in range(3):
+        post_upload(manager, "jira_export.csv")
+    abandoned, queued, recent = ImportRun.objects.order_by("pk")
+    now = abandoned.created_at + dt.timedelta(hours=73)
+    # Queued 73 hours ago and still waiting for a worker: Start was clicked, so it stays.
+    ImportRun.objects.filter(pk=queued.pk).update(queued_at=abandoned.created_at)
+    ImportRun.objects.filter(pk=recent.pk).update(created_at=now - dt.timedelta(hours=71))
+    folder = media / "imports"
+    held = {run.pk: Path(media / run.upload) for run in (abandoned, queued, recent)}
+    # A file no run holds (its request died after storing it), and one just being uploaded.
+    old_orphan, new_orphan = folder / "orphan-old.csv", folder / "orphan-new.csv"
+    for orphan, hours in ((old_orphan, 80), (new_orphan, 1)):
+        orphan.write_bytes(b"Issue key\n")
+        mtime = (now - dt.timedelta(hours=hours)).timestamp()
+        os.utime(orphan, (mtime, mtime))
+
+    deleted = services.import_uploads_clear_abandoned(now=now)
+
+    assert deleted == 2
+    assert not held[abandoned.pk].exists() and not old_orphan.exists()
+    assert held[queued.pk].exists() and held[recent.pk].exists() and new_orphan.exists()
+    abandoned.refresh_from_db()
+    assert (abandoned.status, abandoned.upload, abandoned.finished_at) == ("failed", "", now)
+    assert abandoned.failure == (
+        "Not started within 3 days of the upload, so the file was deleted; "
+        "upload it again to import it."
+    )
+    page = manager.get(reverse("import-detail", args=[abandoned.pk]))
+    assert "Not started within 3 days of the upload" in page.content.decode()
+    assert services.import_uploads_clear_abandoned(now=now) == 0  # safe to run twice
+
+
+def test_the_clean_up_runs_daily_from_beat(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["clear-abandoned-uploads"]
+    assert entry["task"] == "tickets.tasks.clear_abandoned_uploads"
+    from tickets.tasks import clear_abandoned_uploads
+
+    assert clear_abandoned_uploads.delay().get(timeout=30) == 0

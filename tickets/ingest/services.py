@@ -366,6 +366,53 @@ def import_run_discard(*, run: ImportRun) -> None:
     run.delete()
 
 
+def import_uploads_clear_abandoned(*, now: dt.datetime | None = None) -> int:
+    """Clears uploads nobody started within IMPORT_UPLOAD_KEEP_HOURS, so files do not pile up
+    on disk: each such run is marked failed, saying why, and its file deleted; a file under
+    MEDIA_ROOT/imports/ that no run holds (a request that died between storing and recording
+    it) goes too once as old. Returns the files deleted."""
+    now = now or timezone.now()
+    keep = dt.timedelta(hours=settings.IMPORT_UPLOAD_KEEP_HOURS)
+    cutoff = now - keep
+    deleted = 0
+    abandoned = ImportRun.objects.filter(
+        status=ImportRun.Status.PENDING, queued_at__isnull=True, created_at__lt=cutoff
+    )
+    for run in abandoned.only("pk", "upload"):
+        path = upload_path(run)
+        # Claimed like Start claims a run, so a click at this moment either starts the import
+        # or finds it cleared, never a run without its file.
+        claimed = ImportRun.objects.filter(
+            pk=run.pk, status=ImportRun.Status.PENDING, queued_at__isnull=True
+        ).update(
+            status=ImportRun.Status.FAILED,
+            upload="",
+            finished_at=now,
+            failure=f"Not started within {_hours(keep)} of the upload, so the file was "
+            "deleted; upload it again to import it.",
+        )
+        if claimed and path is not None:
+            path.unlink(missing_ok=True)
+            deleted += 1
+    folder = Path(settings.MEDIA_ROOT) / UPLOAD_DIR
+    if folder.is_dir():
+        held = set(ImportRun.objects.exclude(upload="").values_list("upload", flat=True))
+        for path in folder.iterdir():
+            relative = f"{UPLOAD_DIR}/{path.name}"
+            if relative in held or not path.is_file():
+                continue
+            modified = dt.datetime.fromtimestamp(path.stat().st_mtime, tz=dt.UTC)
+            if modified < cutoff:
+                path.unlink(missing_ok=True)
+                deleted += 1
+    return deleted
+
+
+def _hours(span: dt.timedelta) -> str:
+    hours = round(span.total_seconds() / 3600)
+    return f"{hours // 24} days" if hours % 24 == 0 and hours >= 48 else f"{hours} hours"
+
+
 def count_data_rows(path: Path, *, name: str, sheet: str | None = None) -> int | None:
     """The data rows of a file, for the progress bar: line ends of the (decompressed) CSV,
     or the sheet's stored size; None if it cannot tell. A quoted cell spanning lines counts

@@ -84,7 +84,9 @@ def breaches(request: HttpRequest) -> HttpResponse:
     if request.GET.get("format") == "csv":
         return _breaches_csv(rows, filters)
 
+    now = timezone.now()
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = sel.breach_rows_open_lateness(list(page.object_list), now=now)
     counts = sel.breach_heatmap_counts_for_user(user=request.user, query=query)
     contracts = Contract.objects.filter(vendor_id__in=vendor_ids_visible_to(request.user))
     if vendor:
@@ -109,7 +111,7 @@ def breaches(request: HttpRequest) -> HttpResponse:
         "page": page,
         "heatmap": breach_heatmap(counts),
         "heatmap_total": sum(counts.values()),
-        "now": timezone.now(),
+        "now": now,
         "page_query": filters.query(**extra, page=None),
         "csv_query": filters.query(**extra, format="csv"),
         "reporting_zone": settings.REPORTING_TIME_ZONE,

@@ -5,10 +5,16 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.apps import apps
 from django.contrib.auth import get_user_model
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.db import models
 from django.db.models import QuerySet
+from django.utils.text import capfirst
 
 from vendors.models import ApiToken, AuditEntry
 
@@ -52,14 +58,80 @@ def audit_actors() -> QuerySet:
 
 @dataclass(frozen=True)
 class FieldChange:
-    field: str
-    old: object
+    field: str  # the field's name, as stored
+    label: str  # its verbose name, as the admin shows it
+    old: object  # the values as a reader wants them: names for ids, labels for choices
     new: object
 
 
-def audit_changes(entry: AuditEntry) -> list[FieldChange]:
-    """The entry's fields with their old and new values, in field order."""
-    names = list(entry.old_values) + [k for k in entry.new_values if k not in entry.old_values]
-    return [
-        FieldChange(name, entry.old_values.get(name), entry.new_values.get(name)) for name in names
-    ]
+def audit_changes_for_page(entries: Iterable[AuditEntry]) -> dict[int, list[FieldChange]]:
+    """Each entry's changed fields (entry id -> changes, in field order), labelled and with
+    readable values: a related object by its name (one query per related model on the
+    page), a choice by its label, a flag as yes/no."""
+    entries = list(entries)
+    wanted: dict[type[models.Model], set] = defaultdict(set)
+    for entry in entries:
+        for field, value in _fields_and_values(entry):
+            if field is not None and field.is_relation and value is not None:
+                wanted[field.related_model].add(value)
+    names = {
+        model: {pk: str(obj) for pk, obj in model._base_manager.in_bulk(list(ids)).items()}
+        for model, ids in wanted.items()
+    }
+    out = {}
+    for entry in entries:
+        out[entry.pk] = [
+            FieldChange(
+                name,
+                _label(field, name),
+                _readable(field, entry.old_values.get(name), names),
+                _readable(field, entry.new_values.get(name), names),
+            )
+            for name in _names(entry)
+            for field in [_field(entry, name)]
+        ]
+    return out
+
+
+def _names(entry: AuditEntry) -> list[str]:
+    return list(entry.old_values) + [k for k in entry.new_values if k not in entry.old_values]
+
+
+def _field(entry: AuditEntry, name: str) -> models.Field | None:
+    """The model field behind a stored name; None if the model or field is gone since."""
+    try:
+        return apps.get_model(entry.object_type)._meta.get_field(name)
+    except (LookupError, ValueError, FieldDoesNotExist):
+        return None
+
+
+def _fields_and_values(entry: AuditEntry):
+    for name in _names(entry):
+        field = _field(entry, name)
+        yield field, entry.old_values.get(name)
+        yield field, entry.new_values.get(name)
+
+
+def _label(field: models.Field | None, name: str) -> str:
+    return capfirst(field.verbose_name) if field is not None else name
+
+
+def _readable(field: models.Field | None, value, names: dict) -> object:
+    if value is None or field is None:
+        return value
+    if field.is_relation:
+        name = names.get(field.related_model, {}).get(_pk(field, value))
+        return f"{name} (#{value})" if name is not None else f"#{value} (since deleted)"
+    if field.choices:
+        return dict(field.flatchoices).get(value, value)
+    if isinstance(field, models.BooleanField):
+        return "yes" if value else "no"
+    return value
+
+
+def _pk(field: models.Field, value):
+    """The stored id as the related model's primary key type (JSON keeps ints as ints)."""
+    try:
+        return field.related_model._meta.pk.to_python(value)
+    except ValidationError:
+        return value

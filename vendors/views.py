@@ -17,7 +17,7 @@ from vendors.account_selectors import (
     api_tokens_for,
     api_tokens_of_others,
     audit_actors,
-    audit_changes,
+    audit_changes_for_page,
     audit_entries,
 )
 from vendors.audit import tracked_types
@@ -113,7 +113,8 @@ def audit(request: HttpRequest) -> HttpResponse:
     page = Paginator(
         audit_entries(object_type=object_type, object_id=object_id, user_id=user_id), PAGE_SIZE
     ).get_page(request.GET.get("page"))
-    rows = [{"entry": e, "changes": audit_changes(e), "admin_url": _admin_link(e)} for e in page]
+    changes = audit_changes_for_page(page)
+    rows = [{"entry": e, "changes": changes[e.pk], "admin_url": _admin_link(e)} for e in page]
     query = request.GET.copy()
     query.pop("page", None)
     return render(

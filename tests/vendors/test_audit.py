@@ -237,6 +237,30 @@ def test_the_audit_page_shows_each_change_with_its_values(client, manager, trail
     assert response.context["page"].paginator.count == 3
 
 
+def test_the_audit_page_labels_fields_and_names_related_objects(client, manager, trail):
+    client.force_login(manager)
+    response = client.get(reverse("audit"), {"type": "vendors.scoreweight"})
+    [row] = response.context["rows"]
+    changes = {c.field: c for c in row["changes"]}
+    assert (changes["contract"].label, changes["contract"].old) == ("Contract", None)
+    assert changes["contract"].new == f"Acme IT / Service desk (#{trail.pk})"
+    assert (changes["weight"].label, changes["weight"].new) == ("Weight", "20.00")
+    page = response.content.decode()
+    assert f"Acme IT / Service desk (#{trail.pk})" in page
+    assert '<td title="contract">Contract</td>' in page
+
+    ScoreWeight.objects.all().delete()  # the weight goes, its contract stays
+    deleted_contract = ContractFactory(vendor=trail.vendor, name="Old desk")
+    ScoreWeight.objects.create(contract=deleted_contract, metric="csat_pct", weight=Decimal(5))
+    gone = deleted_contract.pk
+    deleted_contract.delete()  # its weights go with it; the trail keeps their ids
+    response = client.get(reverse("audit"), {"type": "vendors.scoreweight"})
+    values = [
+        c.new for r in response.context["rows"] for c in r["changes"] if c.field == "contract"
+    ]
+    assert f"#{gone} (since deleted)" in values
+
+
 def test_the_audit_page_filters_by_object_type_and_user(client, manager, trail):
     client.force_login(manager)
     by_type = client.get(reverse("audit"), {"type": "vendors.scoreweight"})

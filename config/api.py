@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
@@ -140,3 +141,14 @@ def comma_list(raw: str | None, *, allowed: set[str] | frozenset[str], name: str
 
 def not_found() -> Http404:
     return Http404("Not found.")
+
+
+def field_errors(exc: DjangoValidationError) -> dict[str, list[str]]:
+    """A service's ValidationError as DRF's 400 body: messages by field ("detail" for the
+    whole object)."""
+    if hasattr(exc, "error_dict"):
+        return {
+            ("detail" if k == "__all__" else k): [str(m) for e in v for m in e.messages]
+            for k, v in exc.error_dict.items()
+        }
+    return {"detail": exc.messages}

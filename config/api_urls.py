@@ -14,6 +14,7 @@ from scorecards.apis import (
     ActionItemViewSet,
     AlertViewSet,
     CostPerTicketViewSet,
+    DisputeViewSet,
     SavingsViewSet,
     ScorecardViewSet,
     ServiceCreditViewSet,
@@ -43,6 +44,7 @@ router.register("invoices", InvoiceViewSet, basename="invoice")
 router.register("survey-answers", SurveyViewSet, basename="survey-answer")
 router.register("outages", OutageViewSet, basename="outage")
 router.register("action-items", ActionItemViewSet, basename="action-item")
+router.register("disputes", DisputeViewSet, basename="dispute")
 
 v1 = [
     # Before the router, so "bulk" is never read as a ticket id.

@@ -1,5 +1,5 @@
 """REST API v1 on stored figures: scorecards with chosen metrics, service credits, cost per
-ticket, savings, alerts and review packs' action items.
+ticket, savings, alerts and review packs' action items; and disputes of breaches.
 
 Figures are decimal strings (exact, as stored): money with two places and its `currency`,
 other figures with four. Every queryset comes from `scorecards.selectors_api`, which starts
@@ -12,9 +12,11 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -28,6 +30,7 @@ from config.api import (
     PagePagination,
     comma_list,
     decimal_text,
+    field_errors,
     roles_allowed,
 )
 from scorecards import selectors_api
@@ -35,13 +38,17 @@ from scorecards.filters import (
     ActionItemFilter,
     AlertFilter,
     CostPerTicketFilter,
+    DisputeFilter,
     ScorecardFilter,
     ServiceCreditFilter,
 )
 from scorecards.metrics import METRICS
-from scorecards.models import ActionItem, Alert, MetricValue, Scorecard
+from scorecards.models import ActionItem, Alert, Dispute, MetricValue, Scorecard
 from scorecards.periods import Period, PeriodKind, period_from_label
+from scorecards.services import dispute_decide, dispute_raise
 from scorecards.views.common import reporting_today
+from tickets import selectors_api as tickets_api
+from vendors.roles import MANAGER, VENDOR
 
 MONEY_METRICS = frozenset({"cost_per_ticket", "service_credit"})
 VISIBILITY = (
@@ -661,3 +668,123 @@ class ActionItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
     def get_queryset(self):
         return selectors_api.action_items_for_api(user=self.request.user)
+
+
+# --- disputes -----------------------------------------------------------------------------------
+
+
+class DisputeOut(serializers.ModelSerializer):
+    ticket = serializers.IntegerField(source="ticket_id", help_text="Ticket id.")
+    ticket_external_id = serializers.CharField(source="ticket.external_id")
+    vendor = serializers.IntegerField(source="ticket.vendor_id", help_text="Vendor id.")
+    raised_by = serializers.CharField(source="raised_by.get_username")
+    decided_by = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Dispute
+        fields = [
+            "id",
+            "ticket",
+            "ticket_external_id",
+            "vendor",
+            "target",
+            "status",
+            "reason",
+            "raised_by",
+            "raised_at",
+            "decided_by",
+            "decided_at",
+            "decision_note",
+        ]
+
+    def get_decided_by(self, dispute: Dispute) -> str | None:
+        return dispute.decided_by.get_username() if dispute.decided_by else None
+
+
+class DisputeIn(serializers.Serializer):
+    ticket = serializers.IntegerField(help_text="Id of the ticket whose breach is disputed.")
+    target = serializers.ChoiceField(choices=["response", "resolution"])
+    reason = serializers.CharField(help_text="Why the breach was not the vendor's fault.")
+
+
+class DecisionIn(serializers.Serializer):
+    decision = serializers.ChoiceField(
+        choices=["accept", "reject"],
+        help_text="accept: the breach is excluded from the SLA figures; reject: it keeps counting.",
+    )
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List disputes",
+        description="Vendors' disputes of SLA breaches, newest first." + VISIBILITY,
+    ),
+    retrieve=extend_schema(summary="One dispute", description="A dispute." + VISIBILITY),
+    create=extend_schema(
+        summary="Raise a dispute",
+        description="A vendor's user contests a breach of one of its vendor's tickets; the "
+        "breach keeps counting until a manager accepts. One live dispute per breach.",
+        request=DisputeIn,
+        responses={201: DisputeOut},
+    ),
+    decision=extend_schema(
+        summary="Decide a dispute",
+        description="A manager accepts an open dispute (the breach is excluded from the SLA "
+        "figures at the next recompute) or rejects it (it keeps counting).",
+        request=DecisionIn,
+        responses={200: DisputeOut},
+    ),
+)
+class DisputeViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Reads for every role; vendors' users raise, managers decide, as on the pages."""
+
+    serializer_class = DisputeOut
+    pagination_class = PagePagination
+    filterset_class = DisputeFilter
+    lookup_value_regex = "[0-9]+"
+
+    def get_permissions(self):
+        roles = {"create": (VENDOR,), "decision": (MANAGER,)}.get(self.action, ALL_ROLES)
+        return [roles_allowed(*roles)()]
+
+    def get_queryset(self):
+        return selectors_api.disputes_for_api(user=self.request.user)
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        given = DisputeIn(data=request.data)
+        given.is_valid(raise_exception=True)
+        data = given.validated_data
+        ticket = tickets_api.ticket_get_visible(user=request.user, ticket_id=data["ticket"])
+        if ticket is None:
+            raise ValidationError({"ticket": ["No such ticket."]})
+        try:
+            dispute = dispute_raise(
+                ticket=ticket, target=data["target"], reason=data["reason"], user=request.user
+            )
+        except DjangoValidationError as exc:
+            raise ValidationError(field_errors(exc)) from None
+        dispute = self.get_queryset().get(pk=dispute.pk)
+        return Response(DisputeOut(dispute).data, status=status.HTTP_201_CREATED)
+
+    @action(detail=True, methods=["post"])
+    def decision(self, request: Request, pk: str | None = None) -> Response:
+        dispute = self.get_object()
+        given = DecisionIn(data=request.data)
+        given.is_valid(raise_exception=True)
+        data = given.validated_data
+        try:
+            dispute_decide(
+                dispute=dispute,
+                accept=data["decision"] == "accept",
+                note=data["note"],
+                user=request.user,
+            )
+        except DjangoValidationError as exc:
+            raise ValidationError(field_errors(exc)) from None
+        return Response(DisputeOut(self.get_queryset().get(pk=dispute.pk)).data)

@@ -8,7 +8,15 @@ from django.db.models import QuerySet
 from rest_framework.exceptions import ValidationError
 
 from config.filters import IdFilter, UtcIsoDateTimeFilter
-from scorecards.models import PERIOD_CHOICES, ActionItem, Alert, MetricValue, Scorecard, SubjectKind
+from scorecards.models import (
+    PERIOD_CHOICES,
+    ActionItem,
+    Alert,
+    Dispute,
+    MetricValue,
+    Scorecard,
+    SubjectKind,
+)
 from scorecards.periods import period_from_label
 
 SUBJECT_CHOICES = SubjectKind.choices
@@ -120,3 +128,16 @@ class ActionItemFilter(filters.FilterSet):
     class Meta:
         model = ActionItem
         fields = ["vendor", "status"]
+
+
+class DisputeFilter(filters.FilterSet):
+    vendor = IdFilter(field_name="ticket__vendor_id", help_text="Vendor id.")
+    ticket = IdFilter(field_name="ticket_id", help_text="Ticket id.")
+    status = filters.ChoiceFilter(choices=Dispute.Status.choices)
+    target = filters.ChoiceFilter(choices=[("response", "response"), ("resolution", "resolution")])
+    raised_from = UtcIsoDateTimeFilter(field_name="raised_at", lookup_expr="gte")
+    raised_to = UtcIsoDateTimeFilter(field_name="raised_at", lookup_expr="lt")
+
+    class Meta:
+        model = Dispute
+        fields = ["vendor", "ticket", "status", "target"]

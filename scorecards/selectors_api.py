@@ -16,7 +16,14 @@ from decimal import Decimal
 from django.db.models import QuerySet, Sum
 from django.db.models.fields.json import KeyTextTransform
 
-from scorecards.models import ActionItem, Alert, MetricValue, Scorecard, SubjectKind
+from scorecards.models import (
+    ActionItem,
+    Alert,
+    Dispute,
+    MetricValue,
+    Scorecard,
+    SubjectKind,
+)
 from scorecards.periods import Period, PeriodKind, add_months
 from scorecards.savings import WINDOWS as SAVINGS_WINDOWS
 from scorecards.savings import Savings
@@ -121,6 +128,15 @@ def action_items_for_api(*, user) -> QuerySet[ActionItem]:
         ActionItem.objects.filter(vendor_id__in=vendor_ids_visible_to(user))
         .select_related("vendor", "owner_user")
         .order_by("-raised_month", "due_on", "pk")
+    )
+
+
+def disputes_for_api(*, user) -> QuerySet[Dispute]:
+    """Disputes of the vendors the user may see, newest first."""
+    return (
+        Dispute.objects.filter(ticket__vendor_id__in=vendor_ids_visible_to(user))
+        .select_related("ticket", "raised_by", "decided_by")
+        .order_by("-raised_at", "-pk")
     )
 
 

@@ -295,6 +295,8 @@ API: dict[str, Entry] = {
     "api:survey-answer-list": Entry(_api("survey-answers"), API_LIST, "403 400 403 403 403"),
     "api:outage-list": Entry(_api("outages"), API_LIST, API_READ_ONLY_POST),
     "api:action-item-list": Entry(_api("action-items"), API_LIST, API_READ_ONLY_POST),
+    # As on the pages: a vendor's user raises (an empty body is a 400 naming the fields)...
+    "api:dispute-list": Entry(_api("disputes"), API_LIST, "403 403 403 400 400"),
     "api:tickets-bulk": Entry(
         _fixed("/api/v1/tickets/bulk"), "403 405 403 403 403", "403 400 403 403 403"
     ),
@@ -344,6 +346,19 @@ API: dict[str, Entry] = {
         _api_detail("action-items", lambda s: s.action.pk),
         API_DETAIL,
         API_READ_ONLY_POST,
+        mirror=True,
+    ),
+    "api:dispute-detail": Entry(
+        lambda s, k: f"/api/v1/disputes/{s.dispute[k].pk}/",
+        API_DETAIL,
+        API_READ_ONLY_POST,
+        mirror=True,
+    ),
+    # ... and a manager decides (an empty body is a 400 naming the decision).
+    "api:dispute-decision": Entry(
+        lambda s, k: f"/api/v1/disputes/{s.dispute[k].pk}/decision/",
+        "403 405 405 405 405",
+        "403 400 403 403 403",
         mirror=True,
     ),
 }
@@ -721,6 +736,7 @@ API_ROW_VENDOR: dict[str, Callable[[dict], int]] = {
             "survey-answer",
             "outage",
             "action-item",
+            "dispute",
         )
     },
 }

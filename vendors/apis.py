@@ -20,6 +20,7 @@ from config.api import (
     MoneyField,
     PagePagination,
     ReadRolesWriteRoles,
+    field_errors,
     roles_allowed,
 )
 from vendors import selectors_api
@@ -327,15 +328,6 @@ class InvoiceViewSet(
                 issued_on=data["issued_on"],
             )
         except DjangoValidationError as exc:
-            raise ValidationError(_field_errors(exc)) from None
+            raise ValidationError(field_errors(exc)) from None
         invoice = selectors_api.invoices_for_api(user=request.user).get(pk=invoice.pk)
         return Response(InvoiceOut(invoice).data, status=status.HTTP_201_CREATED)
-
-
-def _field_errors(exc: DjangoValidationError) -> dict[str, list[str]]:
-    if hasattr(exc, "error_dict"):
-        return {
-            ("detail" if k == "__all__" else k): [str(m) for e in v for m in e.messages]
-            for k, v in exc.error_dict.items()
-        }
-    return {"detail": exc.messages}

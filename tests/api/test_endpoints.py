@@ -299,3 +299,51 @@ def test_alerts_surveys_outages_and_action_items_show_their_fields(world):
         "Dana",
         "2026-11-30",
     )
+
+
+def test_a_vendor_raises_a_dispute_and_a_manager_decides_it_through_the_api(world):
+    vendor = client_for(world.vendor_a)
+    breach = {"ticket": world.a.ticket.pk, "target": "resolution", "reason": "Customer away"}
+
+    raised = vendor.post("/api/v1/disputes/", breach, format="json")
+
+    assert raised.status_code == 201
+    dispute = raised.json()
+    assert (dispute["ticket_external_id"], dispute["target"], dispute["status"]) == (
+        "A-1",
+        "resolution",
+        "open",
+    )
+    assert (dispute["vendor"], dispute["raised_by"]) == (
+        world.a.vendor.pk,
+        world.vendor_a.get_username(),
+    )
+    # Refusals name the field and the reason.
+    again = vendor.post("/api/v1/disputes/", breach, format="json")
+    assert again.status_code == 400
+    assert again.json() == {"target": ["The resolution breach is already disputed."]}
+    met = vendor.post("/api/v1/disputes/", {**breach, "target": "response"}, format="json")
+    assert met.json() == {"target": ["The response target was not breached."]}
+    other = vendor.post("/api/v1/disputes/", {**breach, "ticket": world.b.ticket.pk}, format="json")
+    assert (other.status_code, other.json()) == (400, {"ticket": ["No such ticket."]})
+
+    manager = client_for(world.manager)
+    url = f"/api/v1/disputes/{dispute['id']}/decision/"
+    decided = manager.post(url, {"decision": "accept", "note": "Agreed"}, format="json")
+
+    assert decided.status_code == 200
+    body = decided.json()
+    assert (body["status"], body["decided_by"], body["decision_note"]) == (
+        "accepted",
+        world.manager.get_username(),
+        "Agreed",
+    )
+    world.a.ticket.refresh_from_db()
+    assert world.a.ticket.resolution_excluded is True  # out of the SLA figures from now on
+    twice = manager.post(url, {"decision": "reject"}, format="json")
+    assert (twice.status_code, twice.json()) == (
+        400,
+        {"status": ["The dispute is already accepted."]},
+    )
+    accepted = client_for(world.finance).get("/api/v1/disputes/", {"status": "accepted"}).json()
+    assert [d["id"] for d in accepted["results"]] == [dispute["id"]]

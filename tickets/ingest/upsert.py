@@ -67,6 +67,9 @@ REPEATS_CHUNK = 5_000
 # rows since they were taken is planned as if still small (a scan per batch, 40x slower).
 # So the import refreshes them itself as the table grows (autovacuum may lag or be off).
 ANALYZE_AFTER = 100_000
+# The run's counters are written for its page at most this often (seconds): each write is a
+# commit of its own, and the page polls no faster.
+PROGRESS_EVERY = 0.5
 DIRTY_BUCKET_SECONDS = 900  # zones' offsets are whole quarter hours (since 1972)
 
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
@@ -104,11 +107,11 @@ def ingest_records(
 ) -> ImportRun:
     """Writes the records' tickets for `source`, counting every outcome on `run` (saved).
 
-    Each batch commits on its own, so the run's counters and `progress` show on a page while
-    it goes. A reader's FormatError part-way (a truncated file) fails the run and is raised;
-    the tickets written before it stay, and running the import again is safe. `results`, if
-    given, receives one ItemResult per record. `header_rows`: rows before the first data row,
-    for `rows_read`.
+    Each batch commits on its own, and the run's counters are written as it goes (at most
+    every PROGRESS_EVERY seconds), so a page shows its progress. A reader's FormatError
+    part-way (a truncated file) fails the run and is raised; the tickets written before it
+    stay, and running the import again is safe. `results`, if given, receives one ItemResult
+    per record. `header_rows`: rows before the first data row, for `rows_read`.
     """
     if not source or len(source) > Ticket._meta.get_field("source").max_length:
         raise ValueError("the source name must be 1 to 80 characters")
@@ -123,12 +126,15 @@ def ingest_records(
     if ingest.postgres and not connection.in_atomic_block:
         ingest.writer = _Writer(ingest)
     try:
+        shown = 0.0  # when the counters were last written for the page to show
         for batch in _batches(records, batch_size):
             ingest.batch(batch)
-            with ingest.lock:
-                run.rows_read = max(ingest.last_row - header_rows, 0)
-                counters = _counters(run)
-            ImportRun.objects.filter(pk=run.pk).update(**counters)
+            if time.monotonic() - shown >= PROGRESS_EVERY:
+                with ingest.lock:
+                    run.rows_read = max(ingest.last_row - header_rows, 0)
+                    counters = _counters(run)
+                ImportRun.objects.filter(pk=run.pk).update(**counters)
+                shown = time.monotonic()
             ingest.analyze_if_grown()
             if settings.DEBUG:
                 reset_queries()  # Django keeps every query's SQL while debugging

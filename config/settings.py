@@ -289,6 +289,8 @@ SPECTACULAR_SETTINGS = {
         "TicketStatusEnum": "tickets.models.TicketStatus",
         "PriorityEnum": "vendors.models.Priority",
         "ActionItemStatusEnum": "scorecards.models.ActionItem.Status",
+        "SlaTargetKindEnum": "scorecards.models.SlaTargetKind",
+        "DisputeStatusEnum": "scorecards.models.Dispute.Status",
     },
 }
 

@@ -43,7 +43,7 @@ from scorecards.filters import (
     ServiceCreditFilter,
 )
 from scorecards.metrics import METRICS
-from scorecards.models import ActionItem, Alert, Dispute, MetricValue, Scorecard
+from scorecards.models import ActionItem, Alert, Dispute, MetricValue, Scorecard, SlaTargetKind
 from scorecards.periods import Period, PeriodKind, period_from_label
 from scorecards.services import dispute_decide, dispute_raise
 from scorecards.views.common import reporting_today
@@ -703,7 +703,7 @@ class DisputeOut(serializers.ModelSerializer):
 
 class DisputeIn(serializers.Serializer):
     ticket = serializers.IntegerField(help_text="Id of the ticket whose breach is disputed.")
-    target = serializers.ChoiceField(choices=["response", "resolution"])
+    target = serializers.ChoiceField(choices=SlaTargetKind.choices)
     reason = serializers.CharField(help_text="Why the breach was not the vendor's fault.")
 
 

@@ -15,6 +15,7 @@ from scorecards.models import (
     Dispute,
     MetricValue,
     Scorecard,
+    SlaTargetKind,
     SubjectKind,
 )
 from scorecards.periods import period_from_label
@@ -134,7 +135,7 @@ class DisputeFilter(filters.FilterSet):
     vendor = IdFilter(field_name="ticket__vendor_id", help_text="Vendor id.")
     ticket = IdFilter(field_name="ticket_id", help_text="Ticket id.")
     status = filters.ChoiceFilter(choices=Dispute.Status.choices)
-    target = filters.ChoiceFilter(choices=[("response", "response"), ("resolution", "resolution")])
+    target = filters.ChoiceFilter(choices=SlaTargetKind.choices)
     raised_from = UtcIsoDateTimeFilter(field_name="raised_at", lookup_expr="gte")
     raised_to = UtcIsoDateTimeFilter(field_name="raised_at", lookup_expr="lt")
 

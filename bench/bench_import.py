@@ -11,6 +11,11 @@ function of N and the seed: five groups of one vendor each on METRICS.md's defau
 The database is migrated, the bench's own tickets removed, then the file is imported twice:
 the first run creates every ticket, the second finds them all unchanged. Targets: at least
 20,000 tickets/s and under 400 MB peak memory (the process's maximum resident set size).
+
+Each run also prints where the CPU went (Linux): this process's CPU seconds (reading, facts,
+formatting) and the rest of the machine's busy seconds, which on a machine doing nothing else
+is PostgreSQL's work. Their sum over the cores is the floor of the run's wall time: if it is
+near the wall time, the run is bound by the CPU, not by waiting.
 """
 
 from __future__ import annotations

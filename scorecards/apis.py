@@ -33,7 +33,7 @@ from config.api import (
     field_errors,
     roles_allowed,
 )
-from scorecards import selectors_api
+from scorecards import packs, selectors_api
 from scorecards.filters import (
     ActionItemFilter,
     AlertFilter,
@@ -49,6 +49,7 @@ from scorecards.services import dispute_decide, dispute_raise
 from scorecards.views.common import reporting_today
 from tickets import selectors_api as tickets_api
 from vendors.roles import MANAGER, VENDOR
+from vendors.selectors import user_role
 
 MONEY_METRICS = frozenset({"cost_per_ticket", "service_credit"})
 VISIBILITY = (
@@ -651,6 +652,32 @@ class ActionItemOut(serializers.ModelSerializer):
         ]
 
 
+class ActionItemIn(serializers.Serializer):
+    vendor = serializers.IntegerField(help_text="Vendor id.")
+    month = serializers.CharField(help_text="The review meeting's month, YYYY-MM.")
+    title = serializers.CharField(max_length=300)
+    owner_name = serializers.CharField(required=False, allow_blank=True, default="")
+    vendor_owned = serializers.BooleanField(
+        required=False, default=False, help_text="The vendor owns it, so its users may update it."
+    )
+    due_on = serializers.DateField(required=False, allow_null=True, default=None)
+    notes = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ActionStatusIn(serializers.Serializer):
+    status = serializers.ChoiceField(choices=ActionItem.Status.choices)
+    month = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The pack (YYYY-MM) it was reviewed in; done or dropped closes it there "
+        "(default: the last complete month).",
+    )
+    notes = serializers.CharField(
+        required=False, allow_null=True, default=None, help_text="Managers only."
+    )
+
+
 @extend_schema_view(
     list=extend_schema(
         summary="List review-pack action items",
@@ -658,16 +685,76 @@ class ActionItemOut(serializers.ModelSerializer):
         + VISIBILITY,
     ),
     retrieve=extend_schema(summary="One action item", description="An action item." + VISIBILITY),
+    create=extend_schema(
+        summary="Add an action item",
+        description="Managers add an item to a month's review meeting (made if need be).",
+        request=ActionItemIn,
+        responses={201: ActionItemOut},
+    ),
+    set_status=extend_schema(
+        summary="Move an action item to a status",
+        description="Managers move any item; a vendor's user only items its vendor owns, and "
+        "never to dropped (that is the manager's call), as on the pack page.",
+        request=ActionStatusIn,
+        responses={200: ActionItemOut},
+    ),
 )
-class ActionItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ActionItemViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
     serializer_class = ActionItemOut
-    permission_classes = [roles_allowed(*ALL_ROLES)]
     pagination_class = PagePagination
     filterset_class = ActionItemFilter
     lookup_value_regex = "[0-9]+"
 
+    def get_permissions(self):
+        roles = {"create": (MANAGER,), "set_status": (MANAGER, VENDOR)}.get(self.action, ALL_ROLES)
+        return [roles_allowed(*roles)()]
+
     def get_queryset(self):
         return selectors_api.action_items_for_api(user=self.request.user)
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        given = ActionItemIn(data=request.data)
+        given.is_valid(raise_exception=True)
+        data = dict(given.validated_data)
+        vendor = selectors_api.vendor_get_visible(user=request.user, vendor_id=data.pop("vendor"))
+        if vendor is None:
+            raise ValidationError({"vendor": ["No such vendor."]})
+        period = _pack_month(data.pop("month"))
+        try:
+            item = packs.action_item_add(vendor=vendor, period=period, user=request.user, **data)
+        except DjangoValidationError as exc:
+            raise ValidationError(field_errors(exc)) from None
+        item = self.get_queryset().get(pk=item.pk)
+        return Response(ActionItemOut(item).data, status=status.HTTP_201_CREATED)
+
+    @action(detail=True, methods=["post"], url_path="status", url_name="status")
+    def set_status(self, request: Request, pk: str | None = None) -> Response:
+        item = self.get_object()
+        given = ActionStatusIn(data=request.data)
+        given.is_valid(raise_exception=True)
+        data = given.validated_data
+        role = user_role(request.user)
+        packs.action_item_check_may_set(item=item, role=role, status=data["status"])
+        if data["notes"] is not None and role != MANAGER:
+            raise ValidationError({"notes": ["Only managers edit an action item's notes."]})
+        period = _pack_month(data["month"]) if data["month"] else None
+        packs.action_item_set_status(
+            item=item, status=data["status"], user=request.user, period=period, notes=data["notes"]
+        )
+        return Response(ActionItemOut(self.get_queryset().get(pk=item.pk)).data)
+
+
+def _pack_month(label: str) -> Period:
+    """A review meeting's month; a 400 naming `month` if it is not one or has not begun."""
+    try:
+        return packs.pack_month_from_label(label, today=reporting_today())
+    except packs.PackUnavailable as exc:
+        raise ValidationError({"month": [exc.message]}) from None
 
 
 # --- disputes -----------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.staticfiles import finders
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import (
@@ -59,7 +59,7 @@ from scorecards.selectors import (
 )
 from tickets.models import Ticket
 from vendors.models import Contract, Vendor, public_holidays
-from vendors.roles import MANAGER
+from vendors.roles import MANAGER, VENDOR
 
 # Every figure of the registry is a KPI of the pack; the score has its own summary.
 KPI_CODES = [code for code in METRICS if code != "score"]
@@ -1076,6 +1076,29 @@ def action_item_add(
         updated_at=now,
         updated_by=user,
     )
+
+
+# What a vendor's user may move its own items to: dropping one is the manager's decision.
+VENDOR_STATUSES = (
+    ActionItem.Status.OPEN,
+    ActionItem.Status.IN_PROGRESS,
+    ActionItem.Status.DONE,
+)
+
+
+def action_item_check_may_set(*, item: ActionItem, role: str | None, status: str) -> None:
+    """PermissionDenied, saying why, unless `role` may move `item` to `status`: a manager any
+    item to any status; a vendor's user only items its vendor owns, and never to dropped;
+    finance reads packs and changes nothing."""
+    if role == MANAGER:
+        return
+    if role == VENDOR:
+        if not item.vendor_owned:
+            raise PermissionDenied("Only the vendor's own action items can be updated by it.")
+        if status not in VENDOR_STATUSES:
+            raise PermissionDenied("Dropping an action item is a manager's decision.")
+        return
+    raise PermissionDenied("Finance reads packs; it does not change them.")
 
 
 def action_item_set_status(

@@ -294,7 +294,8 @@ API: dict[str, Entry] = {
     # Integrations (managers' tokens) post survey answers.
     "api:survey-answer-list": Entry(_api("survey-answers"), API_LIST, "403 400 403 403 403"),
     "api:outage-list": Entry(_api("outages"), API_LIST, API_READ_ONLY_POST),
-    "api:action-item-list": Entry(_api("action-items"), API_LIST, API_READ_ONLY_POST),
+    # Managers add action items (an empty body is a 400 naming the fields).
+    "api:action-item-list": Entry(_api("action-items"), API_LIST, "403 400 403 403 403"),
     # As on the pages: a vendor's user raises (an empty body is a 400 naming the fields)...
     "api:dispute-list": Entry(_api("disputes"), API_LIST, "403 403 403 400 400"),
     "api:tickets-bulk": Entry(
@@ -346,6 +347,13 @@ API: dict[str, Entry] = {
         _api_detail("action-items", lambda s: s.action.pk),
         API_DETAIL,
         API_READ_ONLY_POST,
+        mirror=True,
+    ),
+    # Managers move any item, a vendor's user its own vendor's (an empty body is a 400).
+    "api:action-item-status": Entry(
+        lambda s, k: f"/api/v1/action-items/{s.side[k].action.pk}/status/",
+        "403 405 405 405 405",
+        "403 400 403 400 404",
         mirror=True,
     ),
     "api:dispute-detail": Entry(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -25,14 +25,9 @@ from vendors.roles import MANAGER, VENDOR
 from vendors.selectors import vendor_get_for_user, vendor_ids_visible_to
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
 # A vendor reports progress on its own items; dropping an item is decided by a manager.
-VENDOR_STATUSES = (
-    ActionItem.Status.OPEN,
-    ActionItem.Status.IN_PROGRESS,
-    ActionItem.Status.DONE,
-)
-
-
 class MeetingNotesForm(forms.Form):
     held_on = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     attendees = forms.CharField(
@@ -108,7 +103,7 @@ def pack_page(request: HttpRequest, slug: str, month: str) -> HttpResponse:
         "may_manage": may_manage,
         "is_vendor": request.role == VENDOR,
         "statuses": ActionItem.Status.choices,
-        "vendor_statuses": [(s.value, s.label) for s in VENDOR_STATUSES],
+        "vendor_statuses": [(s.value, s.label) for s in packs.VENDOR_STATUSES],
         "notes_form": MeetingNotesForm(
             initial={
                 "held_on": meeting.held_on if meeting else None,
@@ -222,13 +217,7 @@ def action_update(request: HttpRequest, item_id: int) -> HttpResponse:
         return _back(item.vendor.slug, Period(PeriodKind.MONTH, item.raised_month), "#actions")
     status = form.cleaned_data["status"]
     notes = form.cleaned_data["notes"] if request.role == MANAGER else None
-    if request.role == VENDOR:
-        if not item.vendor_owned:
-            raise PermissionDenied("Only the vendor's own action items can be updated by it.")
-        if status not in VENDOR_STATUSES:
-            raise PermissionDenied("Dropping an action item is a manager's decision.")
-    elif request.role != MANAGER:
-        raise PermissionDenied("Finance reads packs; it does not change them.")
+    packs.action_item_check_may_set(item=item, role=request.role, status=status)
     period = None
     if label := form.cleaned_data["month"]:
         try:

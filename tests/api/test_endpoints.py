@@ -347,3 +347,51 @@ def test_a_vendor_raises_a_dispute_and_a_manager_decides_it_through_the_api(worl
     )
     accepted = client_for(world.finance).get("/api/v1/disputes/", {"status": "accepted"}).json()
     assert [d["id"] for d in accepted["results"]] == [dispute["id"]]
+
+
+def test_a_manager_adds_an_action_item_and_the_vendor_reports_its_progress(world):
+    manager, vendor = client_for(world.manager), client_for(world.vendor_a)
+    item = {
+        "vendor": world.a.vendor.pk,
+        "month": "2026-10",
+        "title": "Publish the escalation rota",
+        "owner_name": "Sam",
+        "vendor_owned": True,
+        "due_on": "2026-11-20",
+    }
+
+    added = manager.post("/api/v1/action-items/", item, format="json")
+
+    assert added.status_code == 201
+    body = added.json()
+    assert (body["vendor"], body["raised_month"], body["status"], body["owner"]) == (
+        world.a.vendor.pk,
+        "2026-10-01",
+        "open",
+        "Sam",
+    )
+    refused = manager.post("/api/v1/action-items/", {**item, "month": "2026-13"}, format="json")
+    assert refused.status_code == 400 and list(refused.json()) == ["month"]
+    blank = manager.post("/api/v1/action-items/", {**item, "title": " "}, format="json")
+    assert blank.status_code == 400 and list(blank.json()) == ["title"]
+
+    url = f"/api/v1/action-items/{body['id']}/status/"
+    done = vendor.post(url, {"status": "done", "month": "2026-10"}, format="json")
+    assert done.status_code == 200
+    assert (done.json()["status"], done.json()["closed_month"]) == ("done", "2026-10-01")
+    # As on the pack page: dropping is the manager's call, notes are the manager's, and an
+    # item the vendor does not own is not the vendor's to move.
+    dropped = vendor.post(url, {"status": "dropped"}, format="json")
+    assert dropped.status_code == 403
+    assert dropped.json() == {"detail": "Dropping an action item is a manager's decision."}
+    noted = vendor.post(url, {"status": "in_progress", "notes": "Nearly"}, format="json")
+    assert (noted.status_code, noted.json()) == (
+        400,
+        {"notes": ["Only managers edit an action item's notes."]},
+    )
+    theirs = f"/api/v1/action-items/{world.a.action.pk}/status/"
+    assert vendor.post(theirs, {"status": "done"}, format="json").status_code == 403
+    reopened = manager.post(url, {"status": "open", "notes": "Rota missing nights"}, format="json")
+    assert reopened.status_code == 200
+    assert (reopened.json()["status"], reopened.json()["closed_month"]) == ("open", None)
+    assert reopened.json()["notes"] == "Rota missing nights"

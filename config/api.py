@@ -16,6 +16,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
 
 from config.exports import EXPORT_FORMATS, CsvRenderer, XlsxRenderer
 from vendors.roles import FINANCE, MANAGER, VENDOR
@@ -49,6 +50,16 @@ class ReadRolesWriteRoles(BasePermission):
         if request.method in ("GET", "HEAD", "OPTIONS"):
             return role in view.read_roles
         return role in view.write_roles
+
+
+class ActionRoles(BasePermission):
+    """Roles per viewset action: `view.action_roles[action]`, else every role (reads, and a
+    method the route does not take, which then answers 405)."""
+
+    message = "Your role may not do this."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return user_role(request.user) in view.action_roles.get(view.action, ALL_ROLES)
 
 
 class PagePagination(PageNumberPagination):
@@ -141,6 +152,14 @@ def comma_list(raw: str | None, *, allowed: set[str] | frozenset[str], name: str
 
 def not_found() -> Http404:
     return Http404("Not found.")
+
+
+def exception_handler(exc: Exception, context: dict) -> Response | None:
+    """DRF's handler, with a service's Django ValidationError answered as a 400 naming the
+    fields (see field_errors()) rather than a 500."""
+    if isinstance(exc, DjangoValidationError):
+        exc = ValidationError(field_errors(exc))
+    return drf_exception_handler(exc, context)
 
 
 def field_errors(exc: DjangoValidationError) -> dict[str, list[str]]:

@@ -268,6 +268,8 @@ REST_FRAMEWORK = {
     # JSON only (the interactive docs are at /api/docs/); finance lists add CSV and XLSX.
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "COERCE_DECIMAL_TO_STRING": True,
+    # A service's refusal (Django's ValidationError) is a 400 naming the fields.
+    "EXCEPTION_HANDLER": "config.api.exception_handler",
 }
 
 SPECTACULAR_SETTINGS = {

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -290,7 +291,7 @@ class CreditRow:
     per_metric: dict[str, str]
     invoiced: Decimal | None
 
-    @property
+    @cached_property
     def month(self) -> Savings | None:
         """The month against the in-house baseline; None if it was not invoiced."""
         if self.invoiced is None:

@@ -131,10 +131,6 @@ def action_items_for_api(*, user) -> QuerySet[ActionItem]:
     )
 
 
-def vendor_get_visible(*, user, vendor_id: int) -> Vendor | None:
-    return Vendor.objects.filter(pk=vendor_id, pk__in=vendor_ids_visible_to(user)).first()
-
-
 def disputes_for_api(*, user) -> QuerySet[Dispute]:
     """Disputes of the vendors the user may see, newest first."""
     return (

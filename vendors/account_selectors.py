@@ -69,32 +69,36 @@ def audit_changes_for_page(entries: Iterable[AuditEntry]) -> dict[int, list[Fiel
     readable values: a related object by its name (one query per related model on the
     page), a choice by its label, a flag as yes/no."""
     entries = list(entries)
+    fields = {entry.pk: _fields(entry) for entry in entries}
     wanted: dict[type[models.Model], set] = defaultdict(set)
     for entry in entries:
-        for field, value in _fields_and_values(entry):
-            if field is not None and field.is_relation and value is not None:
-                wanted[field.related_model].add(value)
+        for name, field in fields[entry.pk]:
+            if field is not None and field.is_relation:
+                for value in (entry.old_values.get(name), entry.new_values.get(name)):
+                    if value is not None:
+                        wanted[field.related_model].add(value)
     names = {
         model: {pk: str(obj) for pk, obj in model._base_manager.in_bulk(list(ids)).items()}
         for model, ids in wanted.items()
     }
-    out = {}
-    for entry in entries:
-        out[entry.pk] = [
+    return {
+        entry.pk: [
             FieldChange(
                 name,
                 _label(field, name),
                 _readable(field, entry.old_values.get(name), names),
                 _readable(field, entry.new_values.get(name), names),
             )
-            for name in _names(entry)
-            for field in [_field(entry, name)]
+            for name, field in fields[entry.pk]
         ]
-    return out
+        for entry in entries
+    }
 
 
-def _names(entry: AuditEntry) -> list[str]:
-    return list(entry.old_values) + [k for k in entry.new_values if k not in entry.old_values]
+def _fields(entry: AuditEntry) -> list[tuple[str, models.Field | None]]:
+    """(stored name, model field or None if gone since) of the entry's values, in order."""
+    stored = list(entry.old_values) + [k for k in entry.new_values if k not in entry.old_values]
+    return [(name, _field(entry, name)) for name in stored]
 
 
 def _field(entry: AuditEntry, name: str) -> models.Field | None:
@@ -103,13 +107,6 @@ def _field(entry: AuditEntry, name: str) -> models.Field | None:
         return apps.get_model(entry.object_type)._meta.get_field(name)
     except (LookupError, ValueError, FieldDoesNotExist):
         return None
-
-
-def _fields_and_values(entry: AuditEntry):
-    for name in _names(entry):
-        field = _field(entry, name)
-        yield field, entry.old_values.get(name)
-        yield field, entry.new_values.get(name)
 
 
 def _label(field: models.Field | None, name: str) -> str:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import ValidationError
@@ -20,7 +19,6 @@ from config.api import (
     MoneyField,
     PagePagination,
     ReadRolesWriteRoles,
-    field_errors,
     roles_allowed,
 )
 from vendors import selectors_api
@@ -317,17 +315,15 @@ class InvoiceViewSet(
         if contract is None:
             raise ValidationError({"contract": ["No such contract."]})
         period_end = data.get("period_end") or _month_end(data["period_start"])
-        try:
-            invoice = invoice_create(
-                contract=contract,
-                period_start=data["period_start"],
-                period_end=period_end,
-                amount=data["amount"],
-                currency=data.get("currency") or contract.currency,
-                reference=data["reference"],
-                issued_on=data["issued_on"],
-            )
-        except DjangoValidationError as exc:
-            raise ValidationError(field_errors(exc)) from None
+        # A refusal by the service is a 400 naming its fields (config.api.exception_handler).
+        invoice = invoice_create(
+            contract=contract,
+            period_start=data["period_start"],
+            period_end=period_end,
+            amount=data["amount"],
+            currency=data.get("currency") or contract.currency,
+            reference=data["reference"],
+            issued_on=data["issued_on"],
+        )
         invoice = selectors_api.invoices_for_api(user=request.user).get(pk=invoice.pk)
         return Response(InvoiceOut(invoice).data, status=status.HTTP_201_CREATED)

@@ -27,7 +27,6 @@ from vendors.selectors import vendor_get_for_user, vendor_ids_visible_to
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-# A vendor reports progress on its own items; dropping an item is decided by a manager.
 class MeetingNotesForm(forms.Form):
     held_on = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     attendees = forms.CharField(

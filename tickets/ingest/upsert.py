@@ -586,7 +586,7 @@ class _Ingest:
     def insert_tickets(self, drafts: list[_Draft]) -> None:
         if self.postgres:
             self.assign_ids(drafts)
-            self.insert(Ticket, ["id", *TICKET_COLUMNS], map(_new_ticket_row, drafts))
+            self.insert(Ticket, ["id", *TICKET_COLUMNS], [_new_ticket_row(d) for d in drafts])
             return
         self.insert(Ticket, TICKET_COLUMNS, [_ticket_row(d) for d in drafts])
         ids = dict(
@@ -604,10 +604,9 @@ class _Ingest:
                 self._sequence = cursor.fetchone()[0]
         return self._sequence
 
-    def insert(self, model, columns: list[str], rows: Iterable[tuple]) -> None:
+    def insert(self, model, columns: list[str], rows: list[tuple]) -> None:
         """Plain rows without a model instance each: binary COPY on PostgreSQL, executemany
         elsewhere."""
-        rows = list(rows)
         if not rows:
             return
         names = self._names(model, columns)

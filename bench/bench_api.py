@@ -33,10 +33,10 @@ from django.contrib.auth.models import Group  # noqa: E402
 from django.test import Client  # noqa: E402
 from machine import machine  # noqa: E402
 
+from common.roles import MANAGER  # noqa: E402
 from scorecards.models import Scorecard  # noqa: E402
 from tickets.models import Ticket  # noqa: E402
 from vendors.models import Vendor  # noqa: E402
-from vendors.roles import MANAGER  # noqa: E402
 
 TARGET_P95_MS = 50.0
 

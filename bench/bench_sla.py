@@ -17,7 +17,7 @@ import holidays
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from anywhere
 
-from tickets.sla import BusinessCalendar, add_business_seconds, business_seconds  # noqa: E402
+from vendors.sla import BusinessCalendar, add_business_seconds, business_seconds  # noqa: E402
 
 LONDON = ZoneInfo("Europe/London")
 REPEATS = 7

@@ -13,6 +13,7 @@ from rest_framework.routers import SimpleRouter
 from scorecards.apis import (
     ActionItemViewSet,
     AlertViewSet,
+    BreachViewSet,
     CostPerTicketViewSet,
     DisputeViewSet,
     SavingsViewSet,
@@ -20,7 +21,6 @@ from scorecards.apis import (
     ServiceCreditViewSet,
 )
 from tickets.apis import (
-    BreachViewSet,
     OutageViewSet,
     SurveyViewSet,
     TicketBulkApi,

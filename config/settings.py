@@ -83,7 +83,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "config.context_processors.navigation",
+                "vendors.context_processors.navigation",
             ],
         },
     },
@@ -264,12 +264,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "config.api.PagePagination",
+    "DEFAULT_PAGINATION_CLASS": "common.api.PagePagination",
     # JSON only (the interactive docs are at /api/docs/); finance lists add CSV and XLSX.
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "COERCE_DECIMAL_TO_STRING": True,
     # A service's refusal (Django's ValidationError) is a 400 naming the fields.
-    "EXCEPTION_HANDLER": "config.api.exception_handler",
+    "EXCEPTION_HANDLER": "common.api.exception_handler",
 }
 
 SPECTACULAR_SETTINGS = {
@@ -288,7 +288,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
-        "TicketStatusEnum": "tickets.models.TicketStatus",
+        "TicketStatusEnum": "vendors.models.TicketStatus",
         "PriorityEnum": "vendors.models.Priority",
         "ActionItemStatusEnum": "scorecards.models.ActionItem.Status",
         "SlaTargetKindEnum": "scorecards.models.SlaTargetKind",

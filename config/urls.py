@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from config.views import healthz, home
+from common.views import healthz, home
 
 admin.site.site_header = "VendorScore"
 admin.site.site_title = "VendorScore"

@@ -9,11 +9,11 @@ from django.contrib.auth import get_user_model
 from django.core.mail import send_mass_mail
 from django.utils import timezone
 
+from common.roles import MANAGER
 from scorecards.models import Alert
 from tickets.models import Ticket
 from tickets.services import ClockBook, ticket_refresh_facts
 from vendors.models import SlaPolicy
-from vendors.roles import MANAGER
 
 
 def alerts_check(*, now: dt.datetime | None = None) -> list[Alert]:

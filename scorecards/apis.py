@@ -12,19 +12,24 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from config.api import (
-    ALL_ROLES,
+from common.api import (
     FORMAT_PARAMETER,
-    STAFF_ROLES,
     ActionRoles,
+    CreatedCursorPagination,
     ExportMixin,
     MoneyField,
     PagePagination,
@@ -32,23 +37,25 @@ from config.api import (
     decimal_text,
     roles_allowed,
 )
+from common.pages import reporting_today
+from common.periods import Period, PeriodKind, period_from_label
+from common.roles import ALL_ROLES, MANAGER, STAFF_ROLES, VENDOR, user_role
 from scorecards import packs, selectors_api
 from scorecards.filters import (
     ActionItemFilter,
     AlertFilter,
+    BreachFilter,
     CostPerTicketFilter,
     DisputeFilter,
     ScorecardFilter,
     ServiceCreditFilter,
 )
-from scorecards.metrics import METRICS
 from scorecards.models import ActionItem, Alert, Dispute, MetricValue, Scorecard, SlaTargetKind
-from scorecards.periods import Period, PeriodKind, period_from_label
 from scorecards.services import dispute_decide, dispute_raise
-from scorecards.views.common import reporting_today
 from tickets import selectors_api as tickets_api
-from vendors.roles import MANAGER, VENDOR
-from vendors.selectors import user_role, vendors_visible_to
+from tickets.models import Ticket
+from vendors.metrics import METRICS
+from vendors.selectors import vendors_visible_to
 
 MONEY_METRICS = frozenset({"cost_per_ticket", "service_credit"})
 VISIBILITY = (
@@ -842,7 +849,7 @@ class DisputeViewSet(
         ticket = tickets_api.ticket_get_visible(user=request.user, ticket_id=data["ticket"])
         if ticket is None:
             raise ValidationError({"ticket": ["No such ticket."]})
-        # A refusal by the service is a 400 naming its fields (config.api.exception_handler).
+        # A refusal by the service is a 400 naming its fields (common.api.exception_handler).
         dispute = dispute_raise(
             ticket=ticket, target=data["target"], reason=data["reason"], user=request.user
         )
@@ -862,3 +869,86 @@ class DisputeViewSet(
             user=request.user,
         )
         return Response(DisputeOut(self.get_queryset().get(pk=dispute.pk)).data)
+
+
+# --- breaches (tickets with a breached target, and their disputes) ---
+
+
+class BreachPeriodsOut(serializers.Serializer):
+    week = serializers.CharField(help_text="e.g. 2026-W48")
+    month = serializers.CharField(help_text="e.g. 2026-11")
+    quarter = serializers.CharField(help_text="e.g. 2026-Q4")
+
+
+class BreachTargetOut(serializers.Serializer):
+    breached = serializers.BooleanField()
+    due_at = serializers.DateTimeField()
+    outcome_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the outcome became final (the due time if breached)."
+    )
+    attributed_to = BreachPeriodsOut(
+        allow_null=True,
+        help_text="The periods the breach counts in: those in which its due time passed, "
+        "in the reporting time zone (METRICS.md, attribution). Null when not breached.",
+    )
+    excluded = serializers.BooleanField(help_text="A manager accepted a dispute of it.")
+    dispute_status = serializers.CharField(
+        allow_null=True, help_text="The latest dispute's status: open, accepted or rejected."
+    )
+
+
+class BreachOut(serializers.Serializer):
+    ticket = serializers.IntegerField(source="pk", help_text="Ticket id.")
+    source = serializers.CharField()
+    external_id = serializers.CharField()
+    vendor = serializers.IntegerField(source="vendor_id")
+    contract = serializers.IntegerField(source="contract_id")
+    priority = serializers.CharField()
+    status = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    response = serializers.SerializerMethodField()
+    resolution = serializers.SerializerMethodField()
+
+    @extend_schema_field(BreachTargetOut)
+    def get_response(self, ticket: Ticket) -> dict:
+        return _breach_target(ticket, "response")
+
+    @extend_schema_field(BreachTargetOut)
+    def get_resolution(self, ticket: Ticket) -> dict:
+        return _breach_target(ticket, "resolution")
+
+
+def _breach_target(ticket: Ticket, kind: str) -> dict:
+    breached = getattr(ticket, f"{kind}_met") is False
+    outcome_at = getattr(ticket, f"{kind}_outcome_at")
+    attributed = None
+    if breached and outcome_at is not None:
+        zone = settings.REPORTING_TIME_ZONE
+        attributed = {k.value: Period.at(k, outcome_at, zone).label for k in PeriodKind}
+    disputes = [d for d in ticket.disputes.all() if d.target == kind]
+    return {
+        "breached": breached,
+        "due_at": getattr(ticket, f"{kind}_due_at"),
+        "outcome_at": outcome_at,
+        "attributed_to": attributed,
+        "excluded": getattr(ticket, f"{kind}_excluded"),
+        "dispute_status": disputes[0].status if disputes else None,
+    }
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List SLA breaches",
+        description="Tickets with a breached response or resolution target, newest first, "
+        "cursor-paginated; each target with its due time, when it became final and the periods "
+        "it is attributed to (the due time's period, even while the ticket is open)." + VISIBILITY,
+    )
+)
+class BreachViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    serializer_class = BreachOut
+    permission_classes = [roles_allowed(*ALL_ROLES)]
+    pagination_class = CreatedCursorPagination
+    filterset_class = BreachFilter
+
+    def get_queryset(self):
+        return selectors_api.breaches_for_api(user=self.request.user)

@@ -25,12 +25,12 @@ from django.db import connection, transaction
 from django.db.models import Count, DateField, F, Q, Sum
 from django.db.models.functions import Coalesce, Trunc
 
+from common.periods import Period, PeriodKind, periods_between
 from scorecards import scoring
 from scorecards.aggregates import Percentile
-from scorecards.metrics import METRICS, SCORED, Better
-from scorecards.periods import Period, PeriodKind, periods_between
-from tickets import sla
 from tickets.models import Outage, SurveyResponse, Ticket
+from vendors import sla
+from vendors.metrics import METRICS, SCORED, Better
 from vendors.models import Contract, Invoice, Vendor
 
 VENDOR, CONTRACT, TECHNICIAN = "vendor", "contract", "technician"

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from scorecards.periods import PeriodKind
+from common.periods import PeriodKind
 from tickets.models import Ticket
 from vendors.models import Vendor
 

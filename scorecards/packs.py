@@ -44,11 +44,11 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from config.exports import neutralise
+from common.exports import neutralise
+from common.periods import Period, PeriodKind, period_from_label
+from common.roles import MANAGER, VENDOR
 from scorecards import charts
-from scorecards.metrics import METRICS, Better
 from scorecards.models import ActionItem, Dispute, MetricValue, PackDelivery, ReviewMeeting
-from scorecards.periods import Period, PeriodKind, period_from_label
 from scorecards.savings import Savings
 from scorecards.selectors import (
     credit_thresholds_for_contracts,
@@ -59,8 +59,8 @@ from scorecards.selectors import (
     technicians_for_vendor,
 )
 from tickets.models import Ticket
+from vendors.metrics import METRICS, Better
 from vendors.models import Contract, Vendor, public_holidays
-from vendors.roles import MANAGER, VENDOR
 
 # Every figure of the registry is a KPI of the pack; the score has its own summary.
 KPI_CODES = [code for code in METRICS if code != "score"]

@@ -18,8 +18,8 @@ from typing import NamedTuple
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 
+from common.periods import Period
 from scorecards.models import Alert, MetricValue, Scorecard
-from scorecards.periods import Period
 from tickets.models import Outage, Ticket
 from vendors.models import Contract, CreditTier, Technician, Vendor
 

@@ -1,5 +1,6 @@
 """Reads for the REST API about stored figures: scorecards with their metrics, service
-credits, cost per ticket, savings, alerts and review-pack action items.
+credits, cost per ticket, savings, alerts and review-pack action items; and the breaches
+with their disputes.
 
 Everything reads MetricValue / Scorecard rows (and invoices for savings), never tickets, and
 starts from the vendors the user may see (`vendors.selectors`).
@@ -13,9 +14,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import QuerySet, Sum
+from django.db.models import Prefetch, QuerySet, Sum
 from django.db.models.fields.json import KeyTextTransform
 
+from common.periods import Period, PeriodKind, add_months
 from scorecards.models import (
     ActionItem,
     Alert,
@@ -24,9 +26,10 @@ from scorecards.models import (
     Scorecard,
     SubjectKind,
 )
-from scorecards.periods import Period, PeriodKind, add_months
 from scorecards.savings import WINDOWS as SAVINGS_WINDOWS
 from scorecards.savings import Savings
+from tickets.models import Ticket
+from tickets.selectors_api import BREACHED, tickets_for_api
 from vendors.models import Contract, Invoice, Technician, Vendor
 from vendors.selectors import vendor_ids_visible_to, vendor_scope_q
 
@@ -213,3 +216,14 @@ def savings_for_contracts(
             result.windows.append(window)
         out.append(result)
     return out
+
+
+def breaches_for_api(*, user) -> QuerySet[Ticket]:
+    """Tickets with a breached response or resolution, with their disputes (one query)."""
+    return (
+        tickets_for_api(user=user)
+        .filter(BREACHED)
+        .prefetch_related(
+            Prefetch("disputes", queryset=Dispute.objects.order_by("-raised_at", "-pk"))
+        )
+    )

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from common.periods import Period, PeriodKind, periods_between
 from scorecards.compute import (
     DailyTotals,
     Figure,
@@ -21,7 +22,6 @@ from scorecards.compute import (
     daily_totals,
     weights_and_targets,
 )
-from scorecards.metrics import CREDITABLE, SCORED
 from scorecards.models import (
     ClosedPeriod,
     DirtyPeriod,
@@ -30,8 +30,8 @@ from scorecards.models import (
     Restatement,
     Scorecard,
 )
-from scorecards.periods import Period, PeriodKind, periods_between
 from tickets.models import Ticket
+from vendors.metrics import CREDITABLE, SCORED
 from vendors.models import Contract, Vendor
 from vendors.services import audit_record_created
 

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
-from config.celery import RETRYING
+from common.tasks import RETRYING
 from scorecards.alerts import alerts_check
 from scorecards.services import periods_auto_close, scorecards_recompute_vendor
 from vendors.models import Vendor

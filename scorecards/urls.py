@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
-from scorecards.views import packs, portfolio, recompute
+from scorecards.views import breaches, packs, portfolio, recompute
 
-urlpatterns = [*portfolio.urlpatterns, *packs.urlpatterns, *recompute.urlpatterns]
+urlpatterns = [
+    *portfolio.urlpatterns,
+    *packs.urlpatterns,
+    *recompute.urlpatterns,
+    *breaches.urlpatterns,
+]

@@ -31,13 +31,13 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from openpyxl import load_workbook
 from rest_framework.test import APIClient
 
+from common.roles import FINANCE, MANAGER, VENDOR, ensure_role_groups
 from scorecards import packs
 from scorecards.models import Dispute
 from tests.api.conftest import NOW, Side, _side, user_in
 from tests.factories import TicketFactory
 from tickets.models import ImportRun
 from tickets.services import survey_link_for
-from vendors.roles import FINANCE, MANAGER, VENDOR, ensure_role_groups
 from vendors.services import api_token_create
 
 pytestmark = pytest.mark.django_db

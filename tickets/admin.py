@@ -18,6 +18,8 @@ from tickets.models import (
     TicketEvent,
 )
 from tickets.services import ClockBook, ticket_refresh_facts
+from vendors.admin import ContractInline, TechnicianInline
+from vendors.models import Vendor
 
 
 class TicketEventInline(admin.TabularInline):
@@ -198,6 +200,17 @@ class AttributionRuleInline(admin.TabularInline):
     model = AttributionRule
     fields = ["source", "value", "contract"]
     extra = 0
+
+
+# Here rather than in vendors/admin.py: a vendor's page shows its attribution rules, which
+# are the tickets app's (a lower app never imports a higher one).
+@admin.register(Vendor)
+class VendorAdmin(admin.ModelAdmin):
+    list_display = ["name", "contact_name", "contact_email", "active"]
+    list_filter = ["active"]
+    search_fields = ["name", "contact_name", "contact_email"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [ContractInline, TechnicianInline, AttributionRuleInline]
 
 
 @admin.register(SourceMapping)

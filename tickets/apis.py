@@ -1,18 +1,16 @@
 """REST API v1 for tickets: the bulk upsert (POST /api/v1/tickets/bulk), tickets and their
-events, breaches, survey answers and outages. Reads go through `tickets.selectors_api`, which
-starts from the vendors the user may see."""
+events, survey answers and outages. Reads go through `tickets.selectors_api`, which starts
+from the vendors the user may see. Breaches, with their disputes, are the scorecards'."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from drf_spectacular.utils import (
     extend_schema,
-    extend_schema_field,
     extend_schema_serializer,
     extend_schema_view,
 )
@@ -23,16 +21,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import (
-    ALL_ROLES,
+from common.api import (
     CreatedCursorPagination,
     PagePagination,
     ReadRolesWriteRoles,
     roles_allowed,
 )
-from scorecards.periods import Period, PeriodKind
+from common.roles import ALL_ROLES, MANAGER
 from tickets import selectors_api
-from tickets.filters import BreachFilter, OutageFilter, SurveyFilter, TicketFilter
+from tickets.filters import OutageFilter, SurveyFilter, TicketFilter
 from tickets.ingest.records import (
     CHANNELS,
     EVENT_KINDS,
@@ -47,7 +44,6 @@ from tickets.ingest.upsert import ERROR, UNMAPPED, AttributedRecord, ItemResult,
 from tickets.models import ImportFormat, ImportRun, Outage, SurveyResponse, Ticket, TicketEvent
 from tickets.services import survey_answer_record
 from vendors.models import Contract
-from vendors.roles import MANAGER
 
 MAX_TICKETS = 1000
 
@@ -477,86 +473,6 @@ class TicketEventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         if ticket is None:
             raise Http404("No such ticket.")
         return selectors_api.ticket_events_for_api(ticket=ticket)
-
-
-class BreachPeriodsOut(serializers.Serializer):
-    week = serializers.CharField(help_text="e.g. 2026-W48")
-    month = serializers.CharField(help_text="e.g. 2026-11")
-    quarter = serializers.CharField(help_text="e.g. 2026-Q4")
-
-
-class BreachTargetOut(serializers.Serializer):
-    breached = serializers.BooleanField()
-    due_at = serializers.DateTimeField()
-    outcome_at = serializers.DateTimeField(
-        allow_null=True, help_text="When the outcome became final (the due time if breached)."
-    )
-    attributed_to = BreachPeriodsOut(
-        allow_null=True,
-        help_text="The periods the breach counts in: those in which its due time passed, "
-        "in the reporting time zone (METRICS.md, attribution). Null when not breached.",
-    )
-    excluded = serializers.BooleanField(help_text="A manager accepted a dispute of it.")
-    dispute_status = serializers.CharField(
-        allow_null=True, help_text="The latest dispute's status: open, accepted or rejected."
-    )
-
-
-class BreachOut(serializers.Serializer):
-    ticket = serializers.IntegerField(source="pk", help_text="Ticket id.")
-    source = serializers.CharField()
-    external_id = serializers.CharField()
-    vendor = serializers.IntegerField(source="vendor_id")
-    contract = serializers.IntegerField(source="contract_id")
-    priority = serializers.CharField()
-    status = serializers.CharField()
-    created_at = serializers.DateTimeField()
-    response = serializers.SerializerMethodField()
-    resolution = serializers.SerializerMethodField()
-
-    @extend_schema_field(BreachTargetOut)
-    def get_response(self, ticket: Ticket) -> dict:
-        return _breach_target(ticket, "response")
-
-    @extend_schema_field(BreachTargetOut)
-    def get_resolution(self, ticket: Ticket) -> dict:
-        return _breach_target(ticket, "resolution")
-
-
-def _breach_target(ticket: Ticket, kind: str) -> dict:
-    breached = getattr(ticket, f"{kind}_met") is False
-    outcome_at = getattr(ticket, f"{kind}_outcome_at")
-    attributed = None
-    if breached and outcome_at is not None:
-        zone = settings.REPORTING_TIME_ZONE
-        attributed = {k.value: Period.at(k, outcome_at, zone).label for k in PeriodKind}
-    disputes = [d for d in ticket.disputes.all() if d.target == kind]
-    return {
-        "breached": breached,
-        "due_at": getattr(ticket, f"{kind}_due_at"),
-        "outcome_at": outcome_at,
-        "attributed_to": attributed,
-        "excluded": getattr(ticket, f"{kind}_excluded"),
-        "dispute_status": disputes[0].status if disputes else None,
-    }
-
-
-@extend_schema_view(
-    list=extend_schema(
-        summary="List SLA breaches",
-        description="Tickets with a breached response or resolution target, newest first, "
-        "cursor-paginated; each target with its due time, when it became final and the periods "
-        "it is attributed to (the due time's period, even while the ticket is open)." + VISIBILITY,
-    )
-)
-class BreachViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
-    serializer_class = BreachOut
-    permission_classes = [roles_allowed(*ALL_ROLES)]
-    pagination_class = CreatedCursorPagination
-    filterset_class = BreachFilter
-
-    def get_queryset(self):
-        return selectors_api.breaches_for_api(user=self.request.user)
 
 
 class SurveyOut(serializers.ModelSerializer):

@@ -33,10 +33,11 @@ from django.contrib.auth.hashers import make_password
 from django.db import connection, reset_queries, transaction
 from django.db.models import ProtectedError
 
-from scorecards.metrics import SCORED, metric
-from tickets import sla
+from common.roles import FINANCE, MANAGER, VENDOR, ensure_role_groups
 from tickets.models import Outage, SurveyResponse, Ticket, TicketEvent
 from tickets.services import ClockBook, ticket_apply_facts, tickets_refresh_repeats
+from vendors import sla
+from vendors.metrics import SCORED, metric
 from vendors.models import (
     BusinessCalendar,
     Contract,
@@ -50,7 +51,6 @@ from vendors.models import (
     Vendor,
     VendorMembership,
 )
-from vendors.roles import FINANCE, MANAGER, VENDOR, ensure_role_groups
 
 UTC = dt.UTC
 DEMO_SOURCE = "demo"

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from operator import attrgetter
 
-from tickets import sla
+from vendors import sla
 
-# Normalised statuses (tickets.models.TicketStatus values), repeated here to stay Django-free.
+# Normalised statuses (vendors.models.TicketStatus values), repeated here to stay Django-free.
 DONE = frozenset({"resolved", "closed", "cancelled"})
 IN_PROGRESS = "in_progress"
 _AT = attrgetter("at")

@@ -6,20 +6,7 @@ from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import F, Q
 
-from vendors.models import Contract, Priority, Technician, Vendor
-
-
-class TicketStatus(models.TextChoices):
-    NEW = "new", "New"
-    ASSIGNED = "assigned", "Assigned"
-    IN_PROGRESS = "in_progress", "In progress"
-    PENDING_CUSTOMER = "pending_customer", "Pending customer"
-    ON_HOLD = "on_hold", "On hold"
-    AWAITING_THIRD_PARTY = "awaiting_third_party", "Awaiting third party"
-    RESOLVED = "resolved", "Resolved"
-    CLOSED = "closed", "Closed"
-    CANCELLED = "cancelled", "Cancelled"
-
+from vendors.models import Contract, Priority, Technician, TicketStatus, Vendor
 
 DONE_STATUSES = frozenset({TicketStatus.RESOLVED, TicketStatus.CLOSED, TicketStatus.CANCELLED})
 

@@ -1,7 +1,8 @@
-"""Ticket pages (breaches, tickets, disputes, imports, survey links); API: config/api_urls.py."""
+"""Ticket pages (imports, survey links); API: config/api_urls.py. The breach, ticket and
+dispute pages are the scorecards' (scorecards/views/breaches.py): they show disputes."""
 
 from __future__ import annotations
 
-from tickets.views import breaches, imports, survey
+from tickets.views import imports, survey
 
-urlpatterns = [*breaches.urlpatterns, *imports.urlpatterns, *survey.urlpatterns]
+urlpatterns = [*imports.urlpatterns, *survey.urlpatterns]

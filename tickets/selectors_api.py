@@ -6,9 +6,8 @@ later only narrows it; ticket lists are cursor-paginated over the (vendor, creat
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Q, QuerySet
 
-from scorecards.models import Dispute
 from tickets.models import Outage, SurveyResponse, Ticket, TicketEvent
 from vendors.selectors import vendor_ids_visible_to
 
@@ -29,17 +28,6 @@ def ticket_find_visible(*, user, source: str, external_id: str) -> Ticket | None
 
 def ticket_events_for_api(*, ticket: Ticket) -> QuerySet[TicketEvent]:
     return TicketEvent.objects.filter(ticket=ticket)
-
-
-def breaches_for_api(*, user) -> QuerySet[Ticket]:
-    """Tickets with a breached response or resolution, with their disputes (one query)."""
-    return (
-        tickets_for_api(user=user)
-        .filter(BREACHED)
-        .prefetch_related(
-            Prefetch("disputes", queryset=Dispute.objects.order_by("-raised_at", "-pk"))
-        )
-    )
 
 
 def surveys_for_api(*, user) -> QuerySet[SurveyResponse]:

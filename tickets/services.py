@@ -12,9 +12,10 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from tickets import facts as fx
-from tickets import sla
 from tickets.models import Ticket, TicketEvent
+from vendors import sla
 from vendors.models import Priority, SlaPolicy, Technician
+from vendors.signals import vendor_figures_changed
 
 FACT_COLUMNS = [
     "first_response_at",
@@ -323,7 +324,6 @@ def survey_answer_record(
     Used by the survey link and the API. A second answer is refused (ValidationError on
     `ticket`), also when two arrive at once: the ticket's row is locked while we check.
     """
-    from scorecards.services import periods_mark_dirty
     from tickets.models import SurveyResponse
 
     if score not in SURVEY_SCORES:
@@ -340,7 +340,9 @@ def survey_answer_record(
     )
     answer.full_clean()
     answer.save()
-    periods_mark_dirty(vendor_id=ticket.vendor_id, instants=[answer.answered_at])
+    vendor_figures_changed.send(
+        sender=SurveyResponse, vendor_id=ticket.vendor_id, instants=[answer.answered_at]
+    )
     return answer
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from config.celery import RETRYING
+from common.tasks import RETRYING
 from tickets.ingest import services as ingest_services
 from tickets.models import Ticket
 from tickets.services import ticket_refresh_facts

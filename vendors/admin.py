@@ -6,8 +6,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 
-from tickets import sla
-from tickets.admin import AttributionRuleInline
+from vendors import sla
 from vendors.models import (
     BusinessCalendar,
     Contract,
@@ -20,7 +19,6 @@ from vendors.models import (
     SlaPolicy,
     SlaTarget,
     Technician,
-    Vendor,
     VendorMembership,
 )
 
@@ -151,15 +149,6 @@ class TechnicianInline(admin.TabularInline):
     model = Technician
     fields = ["name", "email", "external_ref", "active"]
     extra = 0
-
-
-@admin.register(Vendor)
-class VendorAdmin(admin.ModelAdmin):
-    list_display = ["name", "contact_name", "contact_email", "active"]
-    list_filter = ["active"]
-    search_fields = ["name", "contact_name", "contact_email"]
-    prepopulated_fields = {"slug": ["name"]}
-    inlines = [ContractInline, TechnicianInline, AttributionRuleInline]
 
 
 @admin.register(Technician)

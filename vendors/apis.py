@@ -12,8 +12,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from config.api import (
-    ALL_ROLES,
+from common.api import (
     FORMAT_PARAMETER,
     ExportMixin,
     MoneyField,
@@ -21,10 +20,10 @@ from config.api import (
     ReadRolesWriteRoles,
     roles_allowed,
 )
+from common.roles import ALL_ROLES, FINANCE, MANAGER
 from vendors import selectors_api
 from vendors.filters import ContractFilter, InvoiceFilter, TechnicianFilter, VendorFilter
 from vendors.models import Contract, CreditTier, Invoice, ScoreWeight, SlaTarget, Technician, Vendor
-from vendors.roles import FINANCE, MANAGER
 from vendors.services_api import invoice_create
 
 VISIBILITY = (
@@ -315,7 +314,7 @@ class InvoiceViewSet(
         if contract is None:
             raise ValidationError({"contract": ["No such contract."]})
         period_end = data.get("period_end") or _month_end(data["period_start"])
-        # A refusal by the service is a 400 naming its fields (config.api.exception_handler).
+        # A refusal by the service is a 400 naming its fields (common.api.exception_handler).
         invoice = invoice_create(
             contract=contract,
             period_start=data["period_start"],

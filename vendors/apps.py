@@ -19,6 +19,6 @@ class VendorsConfig(AppConfig):
 
 
 def _ensure_groups(sender, using: str = "default", **kwargs) -> None:
-    from vendors.roles import ensure_role_groups
+    from common.roles import ensure_role_groups
 
     ensure_role_groups(using=using)

@@ -4,7 +4,8 @@ The style here is writes in services, not signals. The audit trail is the except
 purpose: contracts, policies, calendars, weights and tiers change through the admin (forms and
 inlines), through services and through the API, and the model signals are the one hook that
 sees all three without every writer having to remember to call `audit_record`. The receivers
-only diff values and hand them to the `audit_record` service.
+only diff values and hand them to `audit_record` (the one write, at the end of this module).
+Each app registers its own audited models with `track()` from its AppConfig.ready().
 
 `QuerySet.update()` and `bulk_create()` send no signals; the code that uses them on an audited
 model (none today except the automatic period close) calls `audit_record` itself.
@@ -13,6 +14,7 @@ model (none today except the automatic period close) calls `audit_record` itself
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
@@ -23,6 +25,9 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.http import HttpRequest
+from django.utils import timezone
+
+from vendors.models import AuditEntry
 
 SYSTEM = "system"
 
@@ -106,35 +111,6 @@ class Tracked:
         return None
 
 
-def _tracked_models() -> dict[type[models.Model], Tracked]:
-    from scorecards.models import ClosedPeriod, Dispute
-    from vendors import models as v
-
-    return {
-        v.Contract: Tracked(),
-        v.SlaPolicy: Tracked(),
-        v.SlaTarget: Tracked(),
-        v.BusinessCalendar: Tracked(),
-        v.OpenInterval: Tracked(),
-        v.Holiday: Tracked(),
-        v.ScoreWeight: Tracked(),
-        v.CreditTier: Tracked(),
-        # A dispute's decision, not its raising: only status changes (and a dispute created
-        # already decided, which only the admin can do).
-        Dispute: Tracked(
-            only_if_changed=frozenset({"status"}),
-            record_create=lambda d: d.status != "open",
-            user_fields=("decided_by",),
-        ),
-        ClosedPeriod: Tracked(user_fields=("reopened_by", "closed_by")),
-        # Creating and revoking keys; the throttled last-use writes are updates, never saves.
-        v.ApiToken: Tracked(
-            exclude=frozenset({"key_hash", "last_used_at", "last_used_ip"}),
-            user_fields=("revoked_by", "user"),
-        ),
-    }
-
-
 TRACKED: dict[type[models.Model], Tracked] = {}
 
 
@@ -144,10 +120,17 @@ def object_type(model: type[models.Model]) -> str:
 
 def tracked_types() -> list[tuple[str, str]]:
     """(object type, readable name) of every audited model, for the audit page's filter."""
-    return sorted(
-        (object_type(m), str(m._meta.verbose_name).capitalize())
-        for m in TRACKED or _tracked_models()
-    )
+    return sorted((object_type(m), str(m._meta.verbose_name).capitalize()) for m in TRACKED)
+
+
+def track(model: type[models.Model], spec: Tracked | None = None) -> None:
+    """Audits `model`'s saves and deletes from now on; each app registers its own models
+    from its AppConfig.ready() (so this app never imports a higher one)."""
+    TRACKED[model] = spec or Tracked()
+    uid = f"audit-{object_type(model)}"
+    pre_save.connect(_before_save, sender=model, dispatch_uid=f"{uid}-pre")
+    post_save.connect(_after_save, sender=model, dispatch_uid=f"{uid}-post")
+    post_delete.connect(_after_delete, sender=model, dispatch_uid=f"{uid}-delete")
 
 
 def _jsonable(field: models.Field, value):
@@ -191,8 +174,6 @@ def _after_save(sender, instance, created: bool, raw: bool = False, **kwargs) ->
     spec = TRACKED.get(sender)
     if spec is None or raw:
         return
-    from vendors.services import audit_record
-
     before = getattr(instance, "_audit_before", None)
     instance._audit_before = None
     after = field_values(instance, spec)
@@ -222,20 +203,64 @@ def _after_delete(sender, instance, **kwargs) -> None:
     spec = TRACKED.get(sender)
     if spec is None:
         return
-    from vendors.services import audit_record
-
     audit_record(instance=instance, action="delete", old=field_values(instance, spec), new={})
 
 
 def connect() -> None:
-    """Called once from VendorsConfig.ready()."""
+    """Called once from VendorsConfig.ready(): the vendors app's own audited models."""
     from celery.signals import task_postrun, task_prerun
 
-    TRACKED.update(_tracked_models())
-    for model in TRACKED:
-        uid = f"audit-{object_type(model)}"
-        pre_save.connect(_before_save, sender=model, dispatch_uid=f"{uid}-pre")
-        post_save.connect(_after_save, sender=model, dispatch_uid=f"{uid}-post")
-        post_delete.connect(_after_delete, sender=model, dispatch_uid=f"{uid}-delete")
+    from vendors import models as v
+
+    for model in (
+        v.Contract,
+        v.SlaPolicy,
+        v.SlaTarget,
+        v.BusinessCalendar,
+        v.OpenInterval,
+        v.Holiday,
+        v.ScoreWeight,
+        v.CreditTier,
+    ):
+        track(model)
+    # Creating and revoking keys; the throttled last-use writes are updates, never saves.
+    track(
+        v.ApiToken,
+        Tracked(
+            exclude=frozenset({"key_hash", "last_used_at", "last_used_ip"}),
+            user_fields=("revoked_by", "user"),
+        ),
+    )
     task_prerun.connect(_task_started, dispatch_uid="audit-task-started", weak=False)
     task_postrun.connect(_task_finished, dispatch_uid="audit-task-finished", weak=False)
+
+
+def audit_record(
+    *,
+    instance: models.Model,
+    action: str,
+    old: dict,
+    new: dict,
+    user=None,
+    now: dt.datetime | None = None,
+) -> AuditEntry:
+    """Writes one audit entry; the actor is `user`, else whoever is acting now (the request's
+    user, or "system" in a scheduled task), else unknown (a shell or a command)."""
+    actor = current_actor()
+    if user is None and actor is not None:
+        user = actor.user()
+    if user is not None:
+        label = user.get_username()
+    else:
+        label = actor.label if actor is not None and actor.label else ""
+    return AuditEntry.objects.create(
+        at=now or timezone.now(),
+        user=user,
+        actor=label[:150],
+        object_type=object_type(type(instance)),
+        object_id=str(instance.pk),
+        object_repr=str(instance)[:200],
+        action=action,
+        old_values=old,
+        new_values=new,
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import django_filters as filters
 
-from config.filters import IdFilter
+from common.filters import IdFilter
 from vendors.models import Contract, Invoice, Technician, Vendor
 
 

@@ -9,8 +9,8 @@ from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 
-from scorecards.metrics import CREDITABLE, SCORED, metric
-from tickets import sla
+from vendors import sla
+from vendors.metrics import CREDITABLE, SCORED, metric
 
 
 class Priority(models.TextChoices):
@@ -18,6 +18,20 @@ class Priority(models.TextChoices):
     P2 = "P2", "P2 - high"
     P3 = "P3", "P3 - moderate"
     P4 = "P4", "P4 - low"
+
+
+# Ticket statuses live here, beside priorities, because an SLA policy names the statuses
+# that pause its clock; tickets use them as well.
+class TicketStatus(models.TextChoices):
+    NEW = "new", "New"
+    ASSIGNED = "assigned", "Assigned"
+    IN_PROGRESS = "in_progress", "In progress"
+    PENDING_CUSTOMER = "pending_customer", "Pending customer"
+    ON_HOLD = "on_hold", "On hold"
+    AWAITING_THIRD_PARTY = "awaiting_third_party", "Awaiting third party"
+    RESOLVED = "resolved", "Resolved"
+    CLOSED = "closed", "Closed"
+    CANCELLED = "cancelled", "Cancelled"
 
 
 class Weekday(models.IntegerChoices):
@@ -185,8 +199,6 @@ class SlaPolicy(models.Model):
         return self.name
 
     def clean(self) -> None:
-        from tickets.models import TicketStatus
-
         statuses = self.pause_statuses
         if not isinstance(statuses, list) or not all(isinstance(s, str) for s in statuses):
             raise ValidationError({"pause_statuses": "Give a list of status names."})

@@ -10,34 +10,8 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from common.roles import FINANCE, MANAGER, VENDOR, user_role
 from vendors.models import Vendor
-from vendors.roles import FINANCE, MANAGER, VENDOR
-
-
-def user_role(user) -> str | None:
-    """The user's role: manager, finance or vendor; None for anyone else (no access).
-
-    Remembered on the user object, so a page asks the database once per request.
-    """
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return None
-    if not hasattr(user, "_vendorscore_role"):
-        user._vendorscore_role = _role_of(user)
-    return user._vendorscore_role
-
-
-def _role_of(user) -> str | None:
-    if user.is_superuser:
-        return MANAGER
-    names = {g.name for g in user.groups.all()}
-    # A vendor user is confined to its vendor even if someone also put it in another group.
-    if VENDOR in names or hasattr(user, "vendor_membership"):
-        return VENDOR if hasattr(user, "vendor_membership") else None
-    if MANAGER in names:
-        return MANAGER
-    if FINANCE in names:
-        return FINANCE
-    return None
 
 
 def vendors_visible_to(user) -> QuerySet[Vendor]:

@@ -8,11 +8,10 @@ import secrets
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import models
 from django.http import Http404
 from django.utils import timezone
 
-from vendors.audit import SYSTEM, current_actor, object_type
+from vendors.audit import SYSTEM, audit_record, current_actor
 from vendors.models import ApiToken, AuditEntry
 from vendors.selectors import user_may_manage
 
@@ -84,37 +83,6 @@ def api_token_touch(*, token: ApiToken, ip: str | None, now: dt.datetime | None 
         return
     ApiToken.objects.filter(pk=token.pk).update(last_used_at=now, last_used_ip=ip)
     token.last_used_at, token.last_used_ip = now, ip
-
-
-def audit_record(
-    *,
-    instance: models.Model,
-    action: str,
-    old: dict,
-    new: dict,
-    user=None,
-    now: dt.datetime | None = None,
-) -> AuditEntry:
-    """Writes one audit entry; the actor is `user`, else whoever is acting now (the request's
-    user, or "system" in a scheduled task), else unknown (a shell or a command)."""
-    actor = current_actor()
-    if user is None and actor is not None:
-        user = actor.user()
-    if user is not None:
-        label = user.get_username()
-    else:
-        label = actor.label if actor is not None and actor.label else ""
-    return AuditEntry.objects.create(
-        at=now or timezone.now(),
-        user=user,
-        actor=label[:150],
-        object_type=object_type(type(instance)),
-        object_id=str(instance.pk),
-        object_repr=str(instance)[:200],
-        action=action,
-        old_values=old,
-        new_values=new,
-    )
 
 
 def audit_record_created(*, instances, user=None, label: str = SYSTEM) -> list[AuditEntry]:

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from vendors.models import Contract, Invoice
+from vendors.signals import vendor_figures_changed
 
 
 @transaction.atomic
@@ -28,8 +29,6 @@ def invoice_create(
 
     Raises ValidationError naming the field at fault.
     """
-    from scorecards.services import periods_mark_dirty
-
     invoice = Invoice(
         vendor_id=contract.vendor_id,
         contract=contract,
@@ -55,5 +54,5 @@ def invoice_create(
             {"reference": "This contract already has an invoice with this reference that month."}
         ) from None
     noon = dt.datetime.combine(period_start, dt.time(12), ZoneInfo(settings.REPORTING_TIME_ZONE))
-    periods_mark_dirty(vendor_id=contract.vendor_id, instants=[noon])
+    vendor_figures_changed.send(sender=Invoice, vendor_id=contract.vendor_id, instants=[noon])
     return invoice

@@ -12,7 +12,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_http_methods, require_POST
 
-from scorecards.views.common import ALL_ROLES, page_for
+from common.pages import ALL_ROLES, page_for
+from common.roles import MANAGER
 from vendors.account_selectors import (
     api_tokens_for,
     api_tokens_of_others,
@@ -22,7 +23,6 @@ from vendors.account_selectors import (
 )
 from vendors.audit import tracked_types
 from vendors.models import ApiToken
-from vendors.roles import MANAGER
 from vendors.services import api_token_create, api_token_revoke
 
 EXPIRY_CHOICES = [("", "Never"), ("30", "In 30 days"), ("90", "In 90 days"), ("365", "In a year")]

@@ -8,7 +8,7 @@ from django import template
 from django.utils.html import format_html, json_script
 from plotly.utils import PlotlyJSONEncoder
 
-from scorecards.metrics import METRICS
+from vendors.metrics import METRICS
 
 register = template.Library()
 

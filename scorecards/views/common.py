@@ -1,54 +1,17 @@
-"""What every page shares: who may open it, and the period and filters kept in its URL."""
+"""The period picker and filters of the scorecard and breach pages, kept in their URL."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass, replace
-from functools import wraps
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
-from django.utils import timezone
 
-from scorecards.periods import Period, PeriodKind, period_from_label
+from common.pages import reporting_today
+from common.periods import Period, PeriodKind, period_from_label
 from vendors.models import Priority
-from vendors.roles import FINANCE, MANAGER, VENDOR
-from vendors.selectors import user_role
-
-ALL_ROLES = (MANAGER, FINANCE, VENDOR)
-STAFF_ROLES = (MANAGER, FINANCE)  # may compare vendors side by side
-
-
-def page_for(*roles: str) -> Callable:
-    """A page for these roles: anonymous users go to the login page, other roles get 403.
-
-    The view finds `request.role` set. Objects of a vendor the user may not see are a 404,
-    decided by the view through `vendors.selectors` (this only checks the role).
-    """
-
-    def decorator(view: Callable) -> Callable:
-        @login_required
-        @wraps(view)
-        def wrapped(request: HttpRequest, *args, **kwargs):
-            role = user_role(request.user)
-            if role not in roles:
-                raise PermissionDenied("Your role may not open this page.")
-            request.role = role
-            return view(request, *args, **kwargs)
-
-        return wrapped
-
-    return decorator
-
-
-def reporting_today() -> dt.date:
-    return timezone.now().astimezone(ZoneInfo(settings.REPORTING_TIME_ZONE)).date()
 
 
 @dataclass(frozen=True)

@@ -17,11 +17,11 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from common.pages import ALL_ROLES, page_for, reporting_today
+from common.periods import Period, PeriodKind
+from common.roles import MANAGER, VENDOR
 from scorecards import packs
 from scorecards.models import ActionItem
-from scorecards.periods import Period, PeriodKind
-from scorecards.views.common import ALL_ROLES, page_for, reporting_today
-from vendors.roles import MANAGER, VENDOR
 from vendors.selectors import vendor_get_for_user, vendor_ids_visible_to
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -19,10 +19,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import path
 
+from common.pages import ALL_ROLES, STAFF_ROLES, page_for
+from common.periods import Period, PeriodKind
 from scorecards import charts
-from scorecards.metrics import METRICS, Better
 from scorecards.models import Scorecard
-from scorecards.periods import Period, PeriodKind
 from scorecards.savings import WINDOWS as SAVINGS_WINDOWS
 from scorecards.savings import Savings
 from scorecards.selectors import (
@@ -38,7 +38,8 @@ from scorecards.selectors import (
     technician_figures_for_vendor,
     technicians_for_vendor,
 )
-from scorecards.views.common import ALL_ROLES, STAFF_ROLES, PageFilters, page_for
+from scorecards.views.common import PageFilters
+from vendors.metrics import METRICS, Better
 from vendors.models import Contract, Priority, Vendor
 from vendors.selectors import vendor_get_for_user, vendors_visible_to
 

@@ -12,9 +12,9 @@ from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.http import require_GET, require_http_methods
 
+from common.pages import page_for, reporting_today
+from common.roles import MANAGER
 from scorecards.recompute_runs import recompute_run_get, recompute_run_start, recompute_runs_recent
-from scorecards.views.common import page_for, reporting_today
-from vendors.roles import MANAGER
 from vendors.selectors import vendors_visible_to
 
 EARLIEST = dt.date(2000, 1, 1)

@@ -12,11 +12,11 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from rest_framework.test import APIClient
 
+from common.roles import FINANCE, MANAGER, VENDOR
 from scorecards.models import ActionItem, Alert, MetricValue, ReviewMeeting, Scorecard
 from tests.factories import ContractFactory, TechnicianFactory, TicketFactory, VendorFactory
 from tickets.models import Outage, SurveyResponse, Ticket
 from vendors.models import CreditTier, Invoice, ScoreWeight, VendorMembership
-from vendors.roles import FINANCE, MANAGER, VENDOR
 
 OCT = dt.date(2026, 10, 1)
 NOW = dt.datetime(2026, 11, 5, 12, tzinfo=dt.UTC)

@@ -9,9 +9,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from common.periods import period_from_label
 from scorecards import packs
 from scorecards.models import Dispute
-from scorecards.periods import period_from_label
 from tests.api.conftest import NOW, client_for, ids
 from tests.factories import EventFactory
 

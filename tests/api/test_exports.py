@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from openpyxl import load_workbook
 
-from config.exports import cell_text, neutralise
+from common.exports import cell_text, neutralise
 from tests.api.conftest import client_for
 
 pytestmark = pytest.mark.django_db

@@ -25,14 +25,14 @@ from django.test import Client
 from openpyxl import load_workbook
 from rest_framework.test import APIClient
 
+from common.pages import reporting_today
+from common.periods import Period, PeriodKind
+from common.roles import FINANCE, ensure_role_groups
 from scorecards.models import MetricValue
-from scorecards.periods import Period, PeriodKind
 from scorecards.services import scorecards_recompute
-from scorecards.views.common import reporting_today
 from tests.factories import ContractFactory, VendorFactory
 from tests.tickets.pages_world import make_ticket
 from vendors.models import ApiToken, CreditTier, Invoice
-from vendors.roles import FINANCE, ensure_role_groups
 
 pytestmark = pytest.mark.django_db
 

@@ -16,9 +16,9 @@ from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
+from common.roles import MANAGER
 from config.wsgi import application
 from tests.api.conftest import user_in
-from vendors.roles import MANAGER
 
 EXAMPLES_PER_OPERATION = 10  # for each of the valid and the invalid inputs
 CSRF = "f" * 32  # DRF checks the CSRF cookie against the header for session POSTs

@@ -7,8 +7,8 @@ import pytest
 import schemathesis
 from drf_spectacular.validation import validate_schema
 
+from common.roles import MANAGER
 from tests.api.conftest import client_for, user_in
-from vendors.roles import MANAGER
 
 pytestmark = pytest.mark.django_db
 

@@ -19,7 +19,7 @@ from django.db import connections
 from django.test.testcases import LiveServerThread
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from scorecards.periods import Period
+from common.periods import Period
 from tests.conftest import chromium_path
 from tickets.models import Ticket
 from vendors.models import VendorMembership

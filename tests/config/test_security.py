@@ -9,8 +9,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
+from common.roles import ensure_role_groups
 from tests.config.test_settings import load_settings
-from vendors.roles import ensure_role_groups
 
 EXPECTED_POLICY = {
     "default-src": ["'self'"],

@@ -7,9 +7,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from rest_framework.test import APIClient
 
+from common.roles import FINANCE, MANAGER
 from tests.factories import ContractFactory
 from tickets.models import AttributionRule, ImportRun, SurveyResponse, Ticket, TicketEvent
-from vendors.roles import FINANCE, MANAGER
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/tickets/bulk"

@@ -18,12 +18,12 @@ from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from common.roles import FINANCE, MANAGER, VENDOR
 from tests.factories import ContractFactory
 from tickets.ingest import services
 from tickets.ingest.services import attribution_rule_set
 from tickets.models import ImportRun, SourceMapping, Ticket
 from vendors.models import VendorMembership
-from vendors.roles import FINANCE, MANAGER, VENDOR
 
 pytestmark = pytest.mark.django_db
 DATA = Path(__file__).parent / "data"

@@ -12,11 +12,11 @@ from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from common.roles import MANAGER
 from tests.factories import ContractFactory
 from tests.integration.conftest import start_worker, stop_worker
 from tickets.ingest.services import attribution_rule_set
 from tickets.models import ImportRun, Ticket
-from vendors.roles import MANAGER
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("require_services")]
 DATA = Path(__file__).resolve().parents[1] / "ingest" / "data"

@@ -24,8 +24,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from common.periods import Period
 from scorecards.models import MetricValue
-from scorecards.periods import Period
 from scorecards.services import scorecards_recompute
 from tests.factories import ContractFactory, TechnicianFactory
 from tickets.models import Ticket, TicketEvent

@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.contrib.auth import get_user_model
 
+from common.periods import Period
 from scorecards.models import ClosedPeriod, DirtyPeriod, MetricValue, Restatement
-from scorecards.periods import Period
 from scorecards.services import (
     period_close,
     period_reopen,

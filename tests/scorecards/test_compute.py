@@ -32,8 +32,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.contrib.auth import get_user_model
 
+from common.periods import Period
 from scorecards.models import MetricValue, Scorecard
-from scorecards.periods import Period
 from scorecards.services import dispute_decide, dispute_raise, scorecards_recompute
 from tests.factories import ContractFactory, TechnicianFactory
 from tickets.models import Outage, SurveyResponse, Ticket, TicketEvent

@@ -18,12 +18,12 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from common.periods import Period
+from common.roles import FINANCE, MANAGER, VENDOR, ensure_role_groups
 from scorecards import packs
 from scorecards.models import ActionItem, MetricValue, PackDelivery, ReviewMeeting, Scorecard
-from scorecards.periods import Period
 from tests.factories import ContractFactory, TechnicianFactory, TicketFactory, VendorFactory
 from vendors.models import VendorMembership
-from vendors.roles import FINANCE, MANAGER, VENDOR, ensure_role_groups
 
 pytestmark = pytest.mark.django_db
 

@@ -13,10 +13,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from common.roles import FINANCE, MANAGER, VENDOR, ensure_role_groups
 from scorecards.models import MetricValue, Scorecard
 from tests.factories import ContractFactory, TechnicianFactory, TicketFactory, VendorFactory
 from vendors.models import CreditTier, VendorMembership
-from vendors.roles import FINANCE, MANAGER, VENDOR, ensure_role_groups
 
 pytestmark = pytest.mark.django_db
 

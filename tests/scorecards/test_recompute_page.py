@@ -16,13 +16,13 @@ from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.urls import reverse
 
+from common.roles import FINANCE, MANAGER, VENDOR
 from scorecards.models import DirtyPeriod, MetricValue, Scorecard
 from scorecards.recompute_runs import RUNS_KEPT
 from tests.factories import ContractFactory
 from tickets.models import Ticket, TicketEvent
 from tickets.services import ticket_refresh_facts
 from vendors.models import ScoreWeight, VendorMembership
-from vendors.roles import FINANCE, MANAGER, VENDOR
 
 pytestmark = pytest.mark.django_db
 LONDON = ZoneInfo("Europe/London")

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from scorecards.periods import Period, PeriodKind, periods_between
+from common.periods import Period, PeriodKind, periods_between
 from scorecards.scoring import Tier, balanced_score, grade, mark, service_credit, wilson_interval
 
 

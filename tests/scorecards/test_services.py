@@ -13,11 +13,11 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
+from common.periods import Period
+from common.roles import MANAGER, ensure_role_groups
 from scorecards.alerts import alerts_check
 from scorecards.compute import Overrides
-from scorecards.metrics import SCORED
 from scorecards.models import Alert, DirtyPeriod, MetricValue, Restatement, Scorecard
-from scorecards.periods import Period
 from scorecards.services import (
     dispute_decide,
     dispute_raise,
@@ -31,8 +31,8 @@ from scorecards.tasks import NIGHTLY_LOCK, nightly_recompute
 from tests.factories import ContractFactory
 from tickets.models import Ticket, TicketEvent
 from tickets.services import ticket_refresh_facts
+from vendors.metrics import SCORED
 from vendors.models import ScoreWeight
-from vendors.roles import MANAGER, ensure_role_groups
 
 pytestmark = pytest.mark.django_db
 LONDON = ZoneInfo("Europe/London")

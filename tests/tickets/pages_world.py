@@ -11,11 +11,11 @@ from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 
+from common.roles import FINANCE, MANAGER, VENDOR, ensure_role_groups
 from tests.factories import ContractFactory, TechnicianFactory, VendorFactory
 from tickets.models import Ticket, TicketEvent
 from tickets.services import ticket_refresh_facts
 from vendors.models import VendorMembership
-from vendors.roles import FINANCE, MANAGER, VENDOR, ensure_role_groups
 
 LONDON = ZoneInfo("Europe/London")
 NOW = dt.datetime(2026, 12, 10, 9, tzinfo=LONDON)

@@ -9,7 +9,7 @@ import holidays
 import pytest
 
 from tickets import facts as fx
-from tickets import sla
+from vendors import sla
 
 LONDON = ZoneInfo("Europe/London")
 BANK_HOLIDAYS = frozenset(holidays.country_holidays("GB", subdiv="ENG", years=range(2025, 2028)))

@@ -1,4 +1,4 @@
-"""Unit tests for the SLA business-time clock (tickets.sla); no Django needed."""
+"""Unit tests for the SLA business-time clock (vendors.sla); no Django needed."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import holidays
 import pytest
 
-from tickets.sla import (
+from vendors.sla import (
     BusinessCalendar,
     CalendarError,
     add_business_seconds,

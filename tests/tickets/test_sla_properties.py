@@ -1,7 +1,7 @@
 """Property tests: the SLA clock against a minute-by-minute reference.
 
 The reference walks real UTC minutes, converts each to local wall time and checks the weekday
-intervals, holidays and pauses directly, so it shares no arithmetic with tickets.sla. Inputs
+intervals, holidays and pauses directly, so it shares no arithmetic with vendors.sla. Inputs
 are minute-aligned and every zone used has offsets and transitions on whole minutes, so a
 minute is either wholly open or wholly closed.
 """
@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tickets.sla import BusinessCalendar, add_business_seconds, business_seconds
+from vendors.sla import BusinessCalendar, add_business_seconds, business_seconds
 
 ZONES = [
     "Europe/London",

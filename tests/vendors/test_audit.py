@@ -12,13 +12,13 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
 
+from common.periods import Period, PeriodKind
+from common.roles import ensure_role_groups
 from scorecards.models import ClosedPeriod, Dispute
-from scorecards.periods import Period, PeriodKind
 from scorecards.services import dispute_decide, dispute_raise, period_close, period_reopen
 from tests.factories import ContractFactory, TicketFactory, VendorFactory
 from vendors.audit import SYSTEM, Actor, acting_as
 from vendors.models import AuditEntry, CreditTier, Holiday, ScoreWeight, VendorMembership
-from vendors.roles import ensure_role_groups
 from vendors.services import audit_record_created
 
 pytestmark = pytest.mark.django_db

@@ -8,8 +8,9 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
+from common.roles import ensure_role_groups
 from tests.factories import CalendarFactory, ContractFactory, PolicyFactory
-from tickets import sla
+from vendors import sla
 from vendors.models import (
     BusinessCalendar,
     CreditTier,
@@ -19,7 +20,6 @@ from vendors.models import (
     SlaPolicy,
     SlaTarget,
 )
-from vendors.roles import ensure_role_groups
 
 pytestmark = pytest.mark.django_db
 

@@ -14,9 +14,9 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
+from common.roles import ensure_role_groups
 from tests.factories import VendorFactory
 from vendors.models import ApiToken, VendorMembership
-from vendors.roles import ensure_role_groups
 from vendors.services import api_token_create, api_token_revoke
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.vendors.token_urls")]

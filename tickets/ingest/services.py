@@ -13,7 +13,7 @@ from typing import Any, BinaryIO
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import OperationalError, transaction
+from django.db import OperationalError
 from django.utils import timezone
 
 from tickets.ingest import files, sources
@@ -339,21 +339,16 @@ def file_values_seen(
     return {f: sorted(values)[:40] for f, values in seen.items()}
 
 
-def import_run_queue(*, run: ImportRun) -> bool:
-    """Queues a pending run's execution once the request commits; False if it is already
-    queued or not pending (a second click on Start queues nothing)."""
-    from tickets.tasks import import_run_execute as task  # tasks import this module
-
+def import_run_claim(*, run: ImportRun) -> bool:
+    """Claims a pending run for execution (the caller queues the task once the request
+    commits); False if it is already claimed or not pending (a second click on Start queues
+    nothing)."""
     if run.format == "mapped" and "mapping" not in run.options:
         raise ValidationError("Map the file's columns first.")
     claimed = ImportRun.objects.filter(
         pk=run.pk, status=ImportRun.Status.PENDING, queued_at__isnull=True
     ).update(queued_at=timezone.now())
-    if not claimed:
-        return False
-    run_id = run.pk
-    transaction.on_commit(lambda: task.delay(run_id))
-    return True
+    return bool(claimed)
 
 
 def import_run_discard(*, run: ImportRun) -> None:

@@ -40,7 +40,6 @@ from django.utils import timezone
 from psycopg import Copy
 from psycopg.copy import FileWriter
 
-from scorecards.services import periods_mark_dirty
 from tickets.ingest.records import (
     CHANNELS,
     EVENT_KINDS,
@@ -57,6 +56,7 @@ from tickets.services import (
     tickets_refresh_repeats,
 )
 from vendors.models import Contract, Technician
+from vendors.signals import vendor_figures_changed
 
 BATCH_SIZE = 2000
 # Above this many touched tickets one pass over the whole table refreshes repeats faster than
@@ -713,7 +713,9 @@ class _Ingest:
             for start in range(0, len(touched), REPEATS_CHUNK):
                 tickets_refresh_repeats(ticket_ids=touched[start : start + REPEATS_CHUNK].tolist())
         for vendor_id, buckets in self.dirty.items():
-            periods_mark_dirty(vendor_id=vendor_id, instants=_one_per_day(buckets.values()))
+            vendor_figures_changed.send(
+                sender=Ticket, vendor_id=vendor_id, instants=_one_per_day(buckets.values())
+            )
         self.dirty.clear()
         self.touched = array("q")
 

@@ -10,13 +10,16 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
-from config.exports import neutralise
-from scorecards.views.common import page_for
+from common.exports import neutralise
+from common.pages import page_for
+from common.roles import MANAGER
+from tickets import tasks
 from tickets.ingest import services
 from tickets.ingest.records import RowError
 from tickets.ingest.run_selectors import (
@@ -30,7 +33,6 @@ from tickets.ingest.run_selectors import (
 )
 from tickets.models import ImportRun
 from tickets.views.import_forms import MappingForm, UploadForm
-from vendors.roles import MANAGER
 
 RUNS_PER_PAGE = 25
 # Cells a spreadsheet would run as a formula start with one of these; they get a leading '.
@@ -154,7 +156,9 @@ def import_preview(request: HttpRequest, run_id: int) -> HttpResponse:
                 messages.info(request, f"The upload {run.file_name} was discarded.")
                 return redirect("imports")
             if action == "start":
-                services.import_run_queue(run=run)
+                if services.import_run_claim(run=run):
+                    run_id = run.pk
+                    transaction.on_commit(lambda: tasks.import_run_execute.delay(run_id))
                 return redirect("import-detail", run_id=run.pk)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))

@@ -7,8 +7,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from tqdm import tqdm
 
+from common.periods import Period, PeriodKind, periods_between
 from scorecards.models import DirtyPeriod, MetricValue
-from scorecards.periods import Period, PeriodKind, periods_between
 from scorecards.services import all_periods, open_periods, scorecards_recompute
 from vendors.models import Vendor
 

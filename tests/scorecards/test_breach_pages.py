@@ -8,14 +8,11 @@ import io
 import pytest
 from django.urls import reverse
 
+from scorecards.breach_selectors import BreachQuery, breach_heatmap_counts_for_user
 from scorecards.services import dispute_raise
+from scorecards.views.breaches import PAGE_SIZE, neutralise
 from tests.tickets.pages_world import at, make_ticket, make_world
-from tickets.selectors import (
-    BreachQuery,
-    breach_heatmap_counts_for_user,
-    breach_rows_open_lateness,
-)
-from tickets.views.breaches import PAGE_SIZE, neutralise
+from tickets.selectors import breach_rows_open_lateness
 
 pytestmark = pytest.mark.django_db
 BREACHES = reverse("breaches")

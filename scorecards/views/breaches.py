@@ -1,7 +1,9 @@
 """SLA breach list with its heat map, the ticket page, and the dispute control.
 
-Reads go through tickets.selectors (every query narrowed to the user's vendors and, for
-breaches, to a vendor + due-time range); disputes are written by scorecards.services.
+Here, not in tickets/, because they show the scorecards' disputes, alerts and charts. Reads go
+through scorecards.breach_selectors and tickets.selectors (every query narrowed to the user's
+vendors and, for breaches, to a vendor + due-time range); disputes are written by
+scorecards.services.
 """
 
 from __future__ import annotations
@@ -21,16 +23,18 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from config.exports import neutralise
+from common.exports import neutralise
+from common.pages import ALL_ROLES, page_for
+from common.periods import PeriodKind
+from common.roles import MANAGER, VENDOR
+from scorecards import breach_selectors as breach_sel
 from scorecards.charts import breach_heatmap
 from scorecards.models import Dispute
-from scorecards.periods import PeriodKind
 from scorecards.services import dispute_decide, dispute_raise
-from scorecards.views.common import ALL_ROLES, PageFilters, page_for
+from scorecards.views.common import PageFilters
 from tickets import selectors as sel
-from tickets.models import Ticket, TicketStatus
-from vendors.models import Contract
-from vendors.roles import MANAGER, VENDOR
+from tickets.models import Ticket
+from vendors.models import Contract, TicketStatus
 from vendors.selectors import vendor_get_for_user, vendor_ids_visible_to, vendors_visible_to
 
 PAGE_SIZE = 50
@@ -48,7 +52,9 @@ DISPUTE_CHOICES = [
 # --- breaches -----------------------------------------------------------------------------------
 
 
-def _breach_query(request: HttpRequest, filters: PageFilters) -> tuple[sel.BreachQuery, object]:
+def _breach_query(
+    request: HttpRequest, filters: PageFilters
+) -> tuple[breach_sel.BreachQuery, object]:
     """The breach filters of the query string; a vendor the user may not see is a 404."""
     vendor = None
     if raw := request.GET.get("vendor"):
@@ -59,10 +65,10 @@ def _breach_query(request: HttpRequest, filters: PageFilters) -> tuple[sel.Breac
         messages.warning(request, f"Unknown target {target!r}; showing both.")
         target = None
     dispute = request.GET.get("dispute") or None
-    if dispute and dispute not in sel.DISPUTE_FILTERS:
+    if dispute and dispute not in breach_sel.DISPUTE_FILTERS:
         messages.warning(request, f"Unknown dispute filter {dispute!r}; showing all.")
         dispute = None
-    query = sel.BreachQuery(
+    query = breach_sel.BreachQuery(
         start=start,
         end=end,
         vendor_id=vendor.pk if vendor else None,
@@ -80,14 +86,14 @@ def _breach_query(request: HttpRequest, filters: PageFilters) -> tuple[sel.Breac
 def breaches(request: HttpRequest) -> HttpResponse:
     filters = PageFilters.from_request(request)
     query, vendor = _breach_query(request, filters)
-    rows = sel.breach_rows_for_user(user=request.user, query=query)
+    rows = breach_sel.breach_rows_for_user(user=request.user, query=query)
     if request.GET.get("format") == "csv":
         return _breaches_csv(rows, filters)
 
     now = timezone.now()
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = sel.breach_rows_open_lateness(list(page.object_list), now=now)
-    counts = sel.breach_heatmap_counts_for_user(user=request.user, query=query)
+    counts = breach_sel.breach_heatmap_counts_for_user(user=request.user, query=query)
     contracts = Contract.objects.filter(vendor_id__in=vendor_ids_visible_to(request.user))
     if vendor:
         contracts = contracts.filter(vendor=vendor)
@@ -104,7 +110,7 @@ def breaches(request: HttpRequest) -> HttpResponse:
         if request.role != VENDOR
         else [],
         "contracts": list(contracts.only("name").order_by("name")),
-        "categories": sel.breach_categories_for_user(user=request.user, query=query),
+        "categories": breach_sel.breach_categories_for_user(user=request.user, query=query),
         "period_kinds": list(PeriodKind),
         "target_choices": TARGET_CHOICES,
         "dispute_choices": DISPUTE_CHOICES,
@@ -222,8 +228,8 @@ def _ticket_page(
     events = sel.ticket_timeline(ticket=ticket)
     pauses = sel.ticket_pauses(ticket=ticket, events=events, now=now)
     clocks = sel.ticket_clocks(ticket=ticket, pauses=pauses, now=now)
-    disputes = sel.ticket_disputes(ticket=ticket)
-    live = sel.live_dispute_targets(disputes)
+    disputes = breach_sel.ticket_disputes(ticket=ticket)
+    live = breach_sel.live_dispute_targets(disputes)
     # Why a target cannot be disputed, said before the vendor user writes a reason.
     refusals = {}
     for clock in clocks:
@@ -260,9 +266,9 @@ def _ticket_page(
         "can_raise": request.role == VENDOR,
         "can_decide": request.role == MANAGER,
         "surveys": sel.ticket_surveys(ticket=ticket),
-        "alerts": sel.ticket_alerts(ticket=ticket),
+        "alerts": breach_sel.ticket_alerts(ticket=ticket),
         "source_disagrees": sel.source_sla_disagreement(ticket=ticket),
-        "recompute_pending": bool(decided) and sel.ticket_recompute_pending(ticket=ticket),
+        "recompute_pending": bool(decided) and breach_sel.ticket_recompute_pending(ticket=ticket),
         "now": now,
         "reporting_zone": settings.REPORTING_TIME_ZONE,
     }
@@ -303,7 +309,7 @@ def dispute_raise_view(request: HttpRequest, ticket_id: int) -> HttpResponse:
 @require_POST
 @page_for(MANAGER)
 def dispute_decide_view(request: HttpRequest, dispute_id: int) -> HttpResponse:
-    dispute = sel.dispute_get_for_user(user=request.user, dispute_id=dispute_id)
+    dispute = breach_sel.dispute_get_for_user(user=request.user, dispute_id=dispute_id)
     form = DecideForm(request.POST)
     if form.is_valid():
         accept = form.cleaned_data["decision"] == "accept"
@@ -346,7 +352,9 @@ def disputes(request: HttpRequest) -> HttpResponse:
     if status not in STATUS_FILTERS:
         messages.warning(request, f"Unknown status {status!r}; showing open disputes.")
         status = "open"
-    rows = sel.disputes_for_user(user=request.user, status=None if status == "all" else status)
+    rows = breach_sel.disputes_for_user(
+        user=request.user, status=None if status == "all" else status
+    )
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     here = reverse("disputes") + (f"?status={status}" if status != "open" else "")
     context = {

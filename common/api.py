@@ -18,12 +18,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from config.exports import EXPORT_FORMATS, CsvRenderer, XlsxRenderer
-from vendors.roles import FINANCE, MANAGER, VENDOR
-from vendors.selectors import user_role
+from common.exports import EXPORT_FORMATS, CsvRenderer, XlsxRenderer
+from common.roles import ALL_ROLES, user_role
 
-ALL_ROLES = (MANAGER, FINANCE, VENDOR)
-STAFF_ROLES = (MANAGER, FINANCE)
 EXPORT_MAX_ROWS = 50_000
 
 

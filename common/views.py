@@ -1,3 +1,5 @@
+"""Site-wide views: the health probe, and the home page that sends each role where it starts."""
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -9,8 +11,7 @@ from django.shortcuts import redirect
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from vendors.roles import FINANCE, MANAGER, VENDOR
-from vendors.selectors import user_role
+from common.roles import FINANCE, MANAGER, VENDOR, user_role
 
 
 @never_cache

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
-from scorecards.periods import PeriodKind
+from common.periods import PeriodKind
+from common.roles import user_role
 from vendors.models import Priority
-from vendors.selectors import user_role, vendors_visible_to
+from vendors.selectors import vendors_visible_to
 
 
 def navigation(request: HttpRequest) -> dict:

@@ -13,15 +13,10 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from common.periods import Period, PeriodKind, periods_between
-from scorecards.compute import (
-    DailyTotals,
-    Figure,
-    Overrides,
-    Result,
-    compute_vendor,
-    daily_totals,
-    weights_and_targets,
-)
+from scorecards.compute.daily import DailyTotals, daily_totals
+from scorecards.compute.formulas import weights_and_targets
+from scorecards.compute.results import Figure, Overrides, Result
+from scorecards.compute.vendor import compute_vendor
 from scorecards.models import (
     ClosedPeriod,
     DirtyPeriod,

@@ -16,7 +16,7 @@ from django.core.management import call_command
 from common.periods import Period
 from common.roles import MANAGER, ensure_role_groups
 from scorecards.alerts import alerts_check
-from scorecards.compute import Overrides
+from scorecards.compute.results import Overrides
 from scorecards.models import Alert, DirtyPeriod, MetricValue, Restatement, Scorecard
 from scorecards.services import (
     dispute_decide,

@@ -1,0 +1,265 @@
+"""The daily totals every period kind is summed from: counts, time sums, SLA outcomes and survey
+answers per (local day, contract, technician). On PostgreSQL they come from one temporary copy
+of the vendor's tickets, which also serves each period kind's percentiles and backlog ages."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Count, DateField, F, Q, Sum
+from django.db.models.functions import Trunc
+
+from common.periods import PeriodKind, periods_between
+from scorecards.compute.distributions import (
+    _RESPONDER,
+    _RESPONDER_SQL,
+    _backlog_ages_postgresql,
+    _percentiles_postgresql,
+)
+from tickets.models import SurveyResponse, Ticket
+from vendors.models import Vendor
+
+
+@dataclass
+class DailyTotals:
+    """Additive figures per (local day, contract, technician): read once per vendor and span,
+    then summed into weeks, months and quarters alike."""
+
+    first: dt.date
+    last: dt.date  # inclusive
+    rows: list[tuple[dt.date, int | None, int | None, dict[str, float]]]
+    # PostgreSQL only: percentiles and backlog ages per period kind, for every period that
+    # lies wholly inside [first, last], read from the same snapshot of the vendor's tickets.
+    percentiles: dict[PeriodKind, dict] = field(default_factory=dict)
+    backlog_ages: dict[PeriodKind, dict[dt.date, float | None]] = field(default_factory=dict)
+
+
+def daily_totals(
+    *,
+    vendor: Vendor,
+    first: dt.date,
+    last: dt.date,
+    kinds: Iterable[PeriodKind | str] = (),
+) -> DailyTotals:
+    zone = settings.REPORTING_TIME_ZONE
+    tz = ZoneInfo(zone)
+    lo = dt.datetime.combine(first, dt.time(0), tz)
+    hi = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(0), tz)
+    if connection.vendor == "postgresql":
+        return _daily_totals_postgresql(vendor, first, last, lo, hi, zone, kinds)
+    tickets = Ticket.objects.filter(vendor=vendor)
+    rows: list[tuple[dt.date, int | None, int | None, dict[str, float]]] = []
+
+    def grouped(qs, timestamp: str, prefix: str = "", responder: bool = False, **aggregates):
+        day = Trunc(timestamp, "day", output_field=DateField(), tzinfo=tz)
+        who = _RESPONDER if responder else F("technician_id")
+        found = (
+            qs.filter(**{f"{timestamp}__gte": lo, f"{timestamp}__lt": hi})
+            .annotate(day=day, who=who)
+            .values("day", "contract_id", "who")
+            .annotate(**aggregates)
+            .order_by()
+        )
+        for row in found:
+            values = {f"{prefix}{k}": row[k] or 0 for k in aggregates}
+            rows.append((row["day"], row["contract_id"], row["who"], values))
+
+    grouped(tickets, "created_at", created=Count("id"))
+    grouped(
+        tickets,
+        "resolved_at",
+        resolved=Count("id"),
+        resolution_seconds=Sum("resolution_seconds"),
+        fcr=Count("id", filter=Q(first_contact_resolution=True)),
+        reopened=Count("id", filter=Q(reopen_count__gt=0)),
+        repeats=Count("id", filter=Q(repeat=True)),
+        escalated=Count("id", filter=Q(escalated=True)),
+    )
+    grouped(
+        tickets.filter(response_seconds__isnull=False),
+        "first_response_at",
+        responder=True,
+        responses=Count("id"),
+        response_seconds=Sum("response_seconds"),
+    )
+    for target in ("response", "resolution"):
+        met, excluded = f"{target}_met", f"{target}_excluded"
+        grouped(
+            tickets.filter(**{f"{met}__isnull": False}),
+            f"{target}_outcome_at",
+            prefix=f"{target}_",
+            responder=target == "response",
+            # Named apart from the columns: an aggregate may not share a filtered field's name.
+            met=Count("id", filter=Q(**{met: True, excluded: False})),
+            breached=Count("id", filter=Q(**{met: False, excluded: False})),
+            excluded=Count("id", filter=Q(**{excluded: True})),
+        )
+    _survey_rows(vendor, tz, lo, hi, rows)
+    return DailyTotals(first, last, _merged(rows))
+
+
+def _merged(rows) -> list[tuple[dt.date, int | None, int | None, dict[str, float]]]:
+    """One entry per (day, contract, technician) with every family's sums, so each period
+    kind walks a few thousand keys rather than every family's rows."""
+    merged: dict[tuple, dict[str, float]] = {}
+    for day, contract_id, technician_id, values in rows:
+        bucket = merged.setdefault((day, contract_id, technician_id), {})
+        for key, value in values.items():
+            bucket[key] = bucket.get(key, 0) + value
+    return [(*key, values) for key, values in merged.items()]
+
+
+_SNAPSHOT = "vs_vendor_tickets"
+# The columns the figures read, and per family of additive figures: the timestamp that
+# places a ticket in a day, the rows that count, the technician they count for, and each sum
+# as an SQL expression.
+_SNAPSHOT_COLUMNS = (
+    "id, vendor_id, contract_id, technician_id, response_technician_id, created_at, "
+    "first_response_at, resolved_at, "
+    "response_outcome_at, resolution_outcome_at, response_seconds, resolution_seconds, "
+    'first_contact_resolution, reopen_count, "repeat", escalated, response_met, resolution_met, '
+    "response_excluded, resolution_excluded"
+)
+_FAMILIES = [
+    ("created_at", "TRUE", "technician_id", {"created": "1"}),
+    (
+        "resolved_at",
+        "TRUE",
+        "technician_id",
+        {
+            "resolved": "1",
+            "resolution_seconds": "COALESCE(resolution_seconds, 0)",
+            "fcr": "(first_contact_resolution IS TRUE)::int",
+            "reopened": "(reopen_count > 0)::int",
+            "repeats": '"repeat"::int',
+            "escalated": "escalated::int",
+        },
+    ),
+    (
+        "first_response_at",
+        "response_seconds IS NOT NULL",
+        _RESPONDER_SQL,
+        {"responses": "1", "response_seconds": "response_seconds"},
+    ),
+    *[
+        (
+            f"{target}_outcome_at",
+            f"{target}_met IS NOT NULL",
+            _RESPONDER_SQL if target == "response" else "technician_id",
+            {
+                f"{target}_met": f"({target}_met AND NOT {target}_excluded)::int",
+                f"{target}_breached": f"(NOT {target}_met AND NOT {target}_excluded)::int",
+                f"{target}_excluded": f"{target}_excluded::int",
+            },
+        )
+        for target in ("response", "resolution")
+    ],
+]
+
+
+def _daily_totals_postgresql(vendor, first, last, lo, hi, zone, kinds) -> DailyTotals:
+    """The same sums, and each kind's percentiles and backlog ages, from one read of the
+    vendor's tickets.
+
+    A vendor's tickets are spread over the whole ticket table, so each query that reads them
+    from it touches tens of thousands of pages; copying the few columns needed into a small
+    temporary table first makes the dozen queries after it cheap. The copy holds every ticket
+    that any of them can select: those with a timestamp in the span or open across it.
+    """
+    names = [name for *_, sums in _FAMILIES for name in sums]
+    selects = []
+    for timestamp, condition, technician, sums in _FAMILIES:
+        columns = ", ".join(sums.get(name, "0") for name in names)
+        selects.append(
+            f"SELECT ({timestamp} AT TIME ZONE %(zone)s)::date, contract_id, {technician}, "
+            f"{columns} FROM {_SNAPSHOT} "
+            f"WHERE {timestamp} >= %(lo)s AND {timestamp} < %(hi)s AND {condition}"
+        )
+    totals = ", ".join(f"SUM(c{i})" for i in range(len(names)))
+    inner = ", ".join(f"c{i}" for i in range(len(names)))
+    daily_sql = (
+        f"SELECT day, contract_id, technician_id, {totals} "
+        f"FROM ({' UNION ALL '.join(selects)}) AS u(day, contract_id, technician_id, {inner}) "
+        "GROUP BY 1, 2, 3"
+    )
+    in_span = " OR ".join(
+        f"({ts} >= %(lo)s AND {ts} < %(hi)s)"
+        for ts in (
+            "created_at",
+            "first_response_at",
+            "response_outcome_at",
+            "resolution_outcome_at",
+        )
+    )
+    params = {"zone": zone, "lo": lo, "hi": hi, "vendor": vendor.pk}
+    rows = []
+    result = DailyTotals(first, last, rows)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {_SNAPSHOT}")
+        cursor.execute(
+            f"CREATE TEMP TABLE {_SNAPSHOT} ON COMMIT DROP AS "
+            f"SELECT {_SNAPSHOT_COLUMNS} FROM {Ticket._meta.db_table} "
+            f"WHERE vendor_id = %(vendor)s AND ({in_span} "
+            "OR resolved_at >= %(lo)s OR resolved_at IS NULL)",
+            params,
+        )
+        cursor.execute(f"ANALYZE {_SNAPSHOT}")
+        cursor.execute(daily_sql, params)
+        for day, contract_id, technician_id, *values in cursor.fetchall():
+            sums = {name: value for name, value in zip(names, values, strict=True) if value}
+            rows.append((day, contract_id, technician_id, sums))
+        for kind in map(PeriodKind, kinds):
+            inside = [
+                p
+                for p in periods_between(kind, first, last)
+                if p.start >= first and p.end <= last + dt.timedelta(days=1)
+            ]
+            if not inside:
+                continue
+            result.percentiles[kind] = _percentiles_postgresql(
+                kind, zone, lo, hi, None, vendor.pk, table=_SNAPSHOT
+            )
+            result.backlog_ages[kind] = _backlog_ages_postgresql(
+                inside, zone, vendor.pk, table=_SNAPSHOT
+            )
+        cursor.execute(f"DROP TABLE {_SNAPSHOT}")
+    surveys: list = []
+    _survey_rows(vendor, ZoneInfo(zone), lo, hi, surveys)
+    if surveys:
+        result.rows = _merged(rows + surveys)
+    return result
+
+
+def _survey_rows(vendor, tz, lo, hi, rows) -> None:
+    day = Trunc("answered_at", "day", output_field=DateField(), tzinfo=tz)
+    found = (
+        SurveyResponse.objects.filter(
+            ticket__vendor=vendor, answered_at__gte=lo, answered_at__lt=hi
+        )
+        .annotate(
+            day=day,
+            contract_id=F("ticket__contract_id"),
+            technician_id=F("ticket__technician_id"),
+        )
+        .values("day", "contract_id", "technician_id", "scale", "score")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for row in found:
+        n, score = row["n"], row["score"]
+        if row["scale"] == 5:
+            values = {"answers": n, "score_sum": score * n, f"answers_{score}": n}
+            if score >= 4:
+                values["satisfied"] = n
+        else:
+            values = {"nps_answers": n}
+            if score >= 9:
+                values["promoters"] = n
+            elif score <= 6:
+                values["detractors"] = n
+        rows.append((row["day"], row["contract_id"], row["technician_id"], values))

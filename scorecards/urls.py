@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from scorecards.views import breaches, packs, portfolio, recompute
+from scorecards.views import breaches, packs, portfolio, recompute, team, vendor_scorecard
 
 urlpatterns = [
     *portfolio.urlpatterns,
+    *vendor_scorecard.urlpatterns,
+    *team.urlpatterns,
     *packs.urlpatterns,
     *recompute.urlpatterns,
     *breaches.urlpatterns,

@@ -13,7 +13,7 @@ from celery.result import AsyncResult
 from scorecards.models import MetricValue, Scorecard
 from scorecards.tasks import recompute_vendor
 from tests.integration.conftest import start_worker, stop_worker
-from tickets.demo import seed_demo_world
+from tickets.demo.world import seed_demo_world
 from vendors.models import Vendor
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("require_services")]

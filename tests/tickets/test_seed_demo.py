@@ -14,7 +14,8 @@ from django.db.models import Count, F, Max, Q
 from django.db.models.functions import TruncMonth
 from django.test import override_settings
 
-from tickets.demo import DEMO_PASSWORD, demo_flush
+from tickets.demo.logins import DEMO_PASSWORD
+from tickets.demo.world import demo_flush
 from tickets.models import SurveyResponse, Ticket, TicketEvent
 from tickets.services import FACT_COLUMNS, ClockBook, ticket_apply_facts
 from vendors.models import Contract, Invoice, SlaPolicy, Technician, Vendor

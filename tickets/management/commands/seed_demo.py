@@ -8,7 +8,8 @@ import sys
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from tickets.demo import DEMO_PASSWORD, demo_flush, demo_world_exists, seed_demo_world
+from tickets.demo.logins import DEMO_PASSWORD
+from tickets.demo.world import demo_flush, demo_world_exists, seed_demo_world
 from vendors.models import Vendor
 
 

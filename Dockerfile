@@ -17,6 +17,7 @@ WORKDIR /app
 
 COPY pyproject.toml constraints.txt README.md ./
 COPY config ./config
+COPY common ./common
 COPY vendors ./vendors
 COPY tickets ./tickets
 COPY scorecards ./scorecards

@@ -66,7 +66,7 @@ def check_breach_alerts(self) -> int:
 @shared_task(**RETRYING, max_retries=3, soft_time_limit=1500, time_limit=1800)
 def email_monthly_packs(self) -> int:
     """E-mails last month's review packs from the month's first working day on (idempotent)."""
-    from scorecards.packs import packs_email_monthly
+    from scorecards.packs.delivery import packs_email_monthly
 
     today = timezone.now().astimezone(ZoneInfo(settings.REPORTING_TIME_ZONE)).date()
     return len(packs_email_monthly(today=today))

@@ -23,6 +23,7 @@ from common.roles import FINANCE, MANAGER, VENDOR, ensure_role_groups
 from scorecards import packs
 from scorecards.models import ActionItem, MetricValue, PackDelivery, ReviewMeeting, Scorecard
 from tests.factories import ContractFactory, TechnicianFactory, TicketFactory, VendorFactory
+from tickets.models import Ticket
 from vendors.models import VendorMembership
 
 pytestmark = pytest.mark.django_db
@@ -80,7 +81,7 @@ def make_user(username, role, vendor=None, email=""):
 def frozen_today(monkeypatch, settings):
     settings.REPORTING_TIME_ZONE = "Europe/London"
     monkeypatch.setattr("scorecards.views.packs.reporting_today", lambda: TODAY)
-    monkeypatch.setattr("scorecards.packs._today", lambda: TODAY)
+    monkeypatch.setattr("scorecards.packs.contents._today", lambda: TODAY)
 
 
 @pytest.fixture
@@ -273,7 +274,7 @@ def test_top_breaches_link_to_their_ticket_page(client, world):
     html = client.get(pack_url(world["a"])).content.decode()
     assert "B-001" in html
     try:
-        ticket_url = reverse("ticket", args=[packs.Ticket.objects.get().pk])
+        ticket_url = reverse("ticket", args=[Ticket.objects.get().pk])
     except Exception:  # the ticket page is another area's; link only once it is routed
         return
     assert f'href="{ticket_url}"' in html
@@ -566,7 +567,7 @@ def test_first_working_day_skips_the_weekend():
 def test_monthly_email_sends_each_pack_once_with_the_pdf(world, settings, monkeypatch):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.SITE_URL = "https://vendorscore.example"
-    monkeypatch.setattr(packs, "pdf_renderer", fake_renderer)
+    monkeypatch.setattr("scorecards.packs.delivery.pdf_renderer", fake_renderer)
 
     assert packs.packs_email_monthly(today=dt.date(2026, 11, 1), now=NOW) == []  # Sunday
     assert mail.outbox == []
@@ -604,13 +605,13 @@ def test_a_failed_send_is_not_recorded_and_is_retried(world, settings, monkeypat
 
         yield render
 
-    monkeypatch.setattr(packs, "pdf_renderer", broken)
+    monkeypatch.setattr("scorecards.packs.delivery.pdf_renderer", broken)
     with pytest.raises(packs.PackDeliveryError, match="chromium crashed"):
         packs.packs_email_monthly(today=dt.date(2026, 11, 2), now=NOW)
     assert mail.outbox == []
     delivery = PackDelivery.objects.get(vendor=world["a"])
     assert delivery.sent_at is None and delivery.claimed_at is None and "crashed" in delivery.error
 
-    monkeypatch.setattr(packs, "pdf_renderer", fake_renderer)
+    monkeypatch.setattr("scorecards.packs.delivery.pdf_renderer", fake_renderer)
     assert len(packs.packs_email_monthly(today=dt.date(2026, 11, 2), now=NOW)) == 1
     assert len(mail.outbox) == 1

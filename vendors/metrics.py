@@ -1,7 +1,9 @@
 """The metric registry: every figure of METRICS.md with its code, unit and direction.
 
 Pure data, no Django: contracts validate their weights and credit tiers against it, and the
-scorecard pages show `formula` beside each number.
+scorecard pages show `formula` beside each number. It lives in vendors, the lowest domain
+layer, because a contract promises figures by these codes; scorecards computes them
+(scorecards/compute/) and stores them (scorecards.models.MetricValue).
 """
 
 from __future__ import annotations

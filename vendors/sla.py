@@ -1,6 +1,9 @@
 """SLA business-time clock: count and add business seconds on a weekly calendar.
 
-Pure Python, no Django import, so the clock can be tested and reused on its own.
+Pure Python, no Django import, so the clock can be tested and reused on its own (an
+import-linter contract keeps it so). It lives in vendors beside the business calendars and
+SLA policies whose promises it measures; tickets derive their due times and business seconds
+with it.
 
 What counts
 -----------

@@ -1,14 +1,18 @@
-"""What every /api/v1/ endpoint shares: roles, pagination, money fields and exports."""
+"""What every /api/v1/ endpoint shares: roles, pagination, fields, query parameters, exports
+and who-sees-what texts (the viewset bases are in common.viewsets)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import CursorPagination, PageNumberPagination
@@ -19,9 +23,18 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from common.exports import EXPORT_FORMATS, CsvRenderer, XlsxRenderer
+from common.periods import Period, PeriodKind, period_from_label
 from common.roles import ALL_ROLES, user_role
 
 EXPORT_MAX_ROWS = 50_000
+
+_SEE_OWN_VENDOR = " Managers and finance see every vendor's; a vendor's user only its own vendor's"
+# Who sees what, closing an endpoint's description (the stored-figure endpoints say it briefly).
+VISIBILITY = (
+    f"{_SEE_OWN_VENDOR} (any other id answers 404, and a filter naming another vendor returns "
+    "nothing)."
+)
+VISIBILITY_BRIEF = f"{_SEE_OWN_VENDOR} (a filter naming another vendor returns nothing)."
 
 
 def roles_allowed(*roles: str) -> type[BasePermission]:
@@ -84,11 +97,43 @@ class MoneyField(serializers.DecimalField):
         super().__init__(**kwargs)
 
 
+class AwareDateTimeField(serializers.DateTimeField):
+    """An ISO 8601 time with its offset: a time without one is refused, never guessed."""
+
+    def to_internal_value(self, value: Any) -> dt.datetime:
+        if isinstance(value, str):
+            try:
+                parsed = dt.datetime.fromisoformat(value.strip())
+            except ValueError:
+                self.fail("invalid", format="ISO 8601 with an offset, e.g. 2026-11-16T10:00+00:00")
+            if parsed.tzinfo is None:
+                raise serializers.ValidationError(
+                    "Give the time with its offset, e.g. 2026-11-16T10:00:00+00:00."
+                )
+            return parsed.astimezone(dt.UTC)
+        return super().to_internal_value(value)
+
+
 def decimal_text(value: Any, places: int = 4) -> str | None:
     """A stored figure as a decimal string (None stays None): exact, locale-free."""
     if value is None:
         return None
     return f"{value:.{places}f}"
+
+
+def money_value(value: Any) -> Decimal | None:
+    """An amount to two places (None stays None)."""
+    return None if value is None else Decimal(value).quantize(Decimal("0.01"))
+
+
+def number_cell(text: str | None) -> Decimal | None:
+    """A decimal string of ours back to a number, so XLSX cells are numeric."""
+    return None if text is None else Decimal(text)
+
+
+def period_label(period_kind: str, start: dt.date) -> str:
+    """A stored period's label: 2026-10, 2026-W43 or 2026-Q3."""
+    return Period(PeriodKind(period_kind), start).label
 
 
 FORMAT_PARAMETER = OpenApiParameter(
@@ -108,11 +153,23 @@ class ExportMixin:
     """`?format=csv|xlsx` on a list: the whole filtered queryset as one flat table.
 
     The view defines `export_name` and `export_table(items) -> (columns, rows)` where items are
-    the filtered objects (or rows) of the list.
+    the filtered objects (or rows) of the list, and `page_data(page)` where a JSON page is more
+    than its serializer's.
     """
 
     renderer_classes = FINANCE_RENDERERS
     export_name = "export"
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        queryset = self.filter_queryset(self.get_queryset())
+        if self.is_export():
+            return self.export_response(queryset)
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(self.page_data(page))
+
+    def page_data(self, page: list) -> Any:
+        """A page's items in the JSON answer (default: through the view's serializer)."""
+        return self.get_serializer(page, many=True).data
 
     def is_export(self) -> bool:
         renderer = getattr(self.request, "accepted_renderer", None)
@@ -131,6 +188,51 @@ class ExportMixin:
         return response
 
 
+def read_schema(
+    *,
+    listing: tuple[str, str],
+    one: tuple[str, str],
+    visibility: str = VISIBILITY,
+    **actions: Any,
+) -> Callable[[type], type]:
+    """The OpenAPI docs of a list-and-retrieve viewset: the list's and one object's (summary,
+    description), each description closed by who sees what; `actions` documents the
+    viewset's other actions (extend_schema(...) by action name)."""
+    return extend_schema_view(
+        list=extend_schema(summary=listing[0], description=listing[1] + visibility),
+        retrieve=extend_schema(summary=one[0], description=one[1] + visibility),
+        **actions,
+    )
+
+
+def list_schema(
+    summary: str, description: str, *parameters: OpenApiParameter
+) -> Callable[[type], type]:
+    """The OpenAPI docs of a list-only viewset: its summary and description, and the query
+    parameters it reads besides its FilterSet's (FORMAT_PARAMETER for an export)."""
+    return extend_schema_view(
+        list=extend_schema(
+            summary=summary, description=description, parameters=list(parameters) or None
+        )
+    )
+
+
+def write_schema(
+    summary: str, description: str, *, body: type, answer: type, status: int = 201
+) -> Any:
+    """The OpenAPI docs of a write: the body's serializer, and what a success answers."""
+    return extend_schema(
+        summary=summary, description=description, request=body, responses={status: answer}
+    )
+
+
+def valid_input(serializer_class: type[serializers.Serializer], request: Request) -> Any:
+    """The request's body as `serializer_class` validates it; else a 400 naming the fields."""
+    given = serializer_class(data=request.data)
+    given.is_valid(raise_exception=True)
+    return given.validated_data
+
+
 _COMMA_LIST = re.compile(r"^[a-z0-9_]+(,[a-z0-9_]+)*$")
 
 
@@ -145,6 +247,14 @@ def comma_list(raw: str | None, *, allowed: set[str] | frozenset[str], name: str
     if unknown:
         raise ValidationError({name: [f"Unknown: {', '.join(unknown)}."]})
     return list(dict.fromkeys(names))
+
+
+def period_param(label: str, *, name: str) -> Period:
+    """A period named by its label in the query parameter `name`; a 400 naming it else."""
+    try:
+        return period_from_label(label)
+    except ValueError as exc:
+        raise ValidationError({name: [str(exc)]}) from None
 
 
 def not_found() -> Http404:

@@ -38,3 +38,22 @@ class UtcIsoDateTimeField(filters.fields.IsoDateTimeField):
 
 class UtcIsoDateTimeFilter(filters.IsoDateTimeFilter):
     field_class = UtcIsoDateTimeField
+
+
+class VendorIdFilters(filters.FilterSet):
+    """`vendor`: the rows of one vendor, by its id (on the rows' own vendor)."""
+
+    vendor = IdFilter(field_name="vendor_id", help_text="Vendor id.")
+
+
+class ContractIdFilters(VendorIdFilters):
+    """`vendor` and `contract`, by their ids (on the rows' own vendor and contract)."""
+
+    contract = IdFilter(field_name="contract_id", help_text="Contract id.")
+
+
+class TicketIdFilters(filters.FilterSet):
+    """`vendor` and `ticket` of rows about a ticket: the vendor is the ticket's."""
+
+    vendor = IdFilter(field_name="ticket__vendor_id", help_text="Vendor id.")
+    ticket = IdFilter(field_name="ticket_id", help_text="Ticket id.")

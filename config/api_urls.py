@@ -10,23 +10,12 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
-from scorecards.apis import (
-    ActionItemViewSet,
-    AlertViewSet,
-    BreachViewSet,
-    CostPerTicketViewSet,
-    DisputeViewSet,
-    SavingsViewSet,
-    ScorecardViewSet,
-    ServiceCreditViewSet,
-)
-from tickets.apis import (
-    OutageViewSet,
-    SurveyViewSet,
-    TicketBulkApi,
-    TicketEventViewSet,
-    TicketViewSet,
-)
+from scorecards.apis.breaches import AlertViewSet, BreachViewSet, DisputeViewSet
+from scorecards.apis.money import CostPerTicketViewSet, SavingsViewSet, ServiceCreditViewSet
+from scorecards.apis.review import ActionItemViewSet
+from scorecards.apis.scorecards import ScorecardViewSet
+from tickets.apis.bulk import TicketBulkApi
+from tickets.apis.tickets import OutageViewSet, SurveyViewSet, TicketEventViewSet, TicketViewSet
 from vendors.apis import ContractViewSet, InvoiceViewSet, TechnicianViewSet, VendorViewSet
 
 router = SimpleRouter()

@@ -6,10 +6,15 @@ from __future__ import annotations
 import django_filters as filters
 from django.conf import settings
 from django.db.models import Q, QuerySet
-from rest_framework.exceptions import ValidationError
 
-from common.filters import IdFilter, UtcIsoDateTimeFilter
-from common.periods import period_from_label
+from common.api import period_param
+from common.filters import (
+    ContractIdFilters,
+    IdFilter,
+    TicketIdFilters,
+    UtcIsoDateTimeFilter,
+    VendorIdFilters,
+)
 from scorecards.models import (
     PERIOD_CHOICES,
     ActionItem,
@@ -26,16 +31,7 @@ from vendors.models import Priority
 SUBJECT_CHOICES = SubjectKind.choices
 
 
-def _period_label(queryset: QuerySet, name: str, value: str) -> QuerySet:
-    try:
-        period = period_from_label(value)
-    except ValueError as exc:
-        raise ValidationError({name: [str(exc)]}) from None
-    return queryset.filter(period_kind=period.kind.value, period_start=period.start)
-
-
-class _PeriodFilters(filters.FilterSet):
-    vendor = IdFilter(field_name="vendor_id", help_text="Vendor id.")
+class _PeriodFilters(VendorIdFilters):
     period = filters.CharFilter(
         method="filter_period", help_text="One period by label: 2026-10, 2026-W43 or 2026-Q3."
     )
@@ -47,10 +43,27 @@ class _PeriodFilters(filters.FilterSet):
     )
 
     def filter_period(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return _period_label(queryset, name, value)
+        period = period_param(value, name=name)
+        return queryset.filter(period_kind=period.kind.value, period_start=period.start)
 
 
-class ScorecardFilter(_PeriodFilters):
+class _OneKindAtATime(_PeriodFilters):
+    """One kind of subject (`default_subject_kind` unless named) and one kind of period
+    (month unless named, or chosen by a period label) at a time."""
+
+    default_subject_kind: str
+
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        queryset = super().filter_queryset(queryset)
+        data = self.form.cleaned_data
+        if not data.get("subject_kind"):
+            queryset = queryset.filter(subject_kind=self.default_subject_kind)
+        if not data.get("period_kind") and not data.get("period"):
+            queryset = queryset.filter(period_kind="month")
+        return queryset
+
+
+class ScorecardFilter(_OneKindAtATime):
     subject_kind = filters.ChoiceFilter(
         choices=SUBJECT_CHOICES, help_text="vendor, contract or technician (default: vendor)."
     )
@@ -59,19 +72,11 @@ class ScorecardFilter(_PeriodFilters):
         choices=PERIOD_CHOICES, help_text="week, month or quarter (default: month)."
     )
 
+    default_subject_kind = SubjectKind.VENDOR
+
     class Meta:
         model = Scorecard
         fields = ["vendor", "subject_kind", "subject_id", "period_kind"]
-
-    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
-        queryset = super().filter_queryset(queryset)
-        data = self.form.cleaned_data
-        # One kind of subject and period at a time, unless a period label already chose it.
-        if not data.get("subject_kind"):
-            queryset = queryset.filter(subject_kind=SubjectKind.VENDOR)
-        if not data.get("period_kind") and not data.get("period"):
-            queryset = queryset.filter(period_kind="month")
-        return queryset
 
 
 class ServiceCreditFilter(_PeriodFilters):
@@ -82,7 +87,7 @@ class ServiceCreditFilter(_PeriodFilters):
         fields = ["vendor", "contract"]
 
 
-class CostPerTicketFilter(_PeriodFilters):
+class CostPerTicketFilter(_OneKindAtATime):
     subject_kind = filters.ChoiceFilter(
         choices=[("vendor", "Vendor"), ("contract", "Contract")],
         help_text="vendor or contract (default: contract).",
@@ -93,22 +98,14 @@ class CostPerTicketFilter(_PeriodFilters):
         help_text="month or quarter (default: month); weeks have no invoices.",
     )
 
+    default_subject_kind = SubjectKind.CONTRACT
+
     class Meta:
         model = MetricValue
         fields = ["vendor", "subject_kind", "subject_id", "period_kind"]
 
-    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
-        queryset = super().filter_queryset(queryset)
-        data = self.form.cleaned_data
-        if not data.get("subject_kind"):
-            queryset = queryset.filter(subject_kind=SubjectKind.CONTRACT)
-        if not data.get("period_kind") and not data.get("period"):
-            queryset = queryset.filter(period_kind="month")
-        return queryset
 
-
-class AlertFilter(filters.FilterSet):
-    vendor = IdFilter(field_name="vendor_id", help_text="Vendor id.")
+class AlertFilter(VendorIdFilters):
     ticket = IdFilter(field_name="ticket_id", help_text="Ticket id.")
     target = filters.ChoiceFilter(choices=[("response", "response"), ("resolution", "resolution")])
     threshold = filters.ChoiceFilter(choices=Alert.Threshold.choices)
@@ -123,8 +120,7 @@ class AlertFilter(filters.FilterSet):
         fields = ["vendor", "ticket", "target", "threshold"]
 
 
-class ActionItemFilter(filters.FilterSet):
-    vendor = IdFilter(field_name="vendor_id", help_text="Vendor id.")
+class ActionItemFilter(VendorIdFilters):
     status = filters.ChoiceFilter(choices=ActionItem.Status.choices)
     raised_from = filters.DateFilter(field_name="raised_month", lookup_expr="gte")
     raised_to = filters.DateFilter(field_name="raised_month", lookup_expr="lte")
@@ -134,9 +130,7 @@ class ActionItemFilter(filters.FilterSet):
         fields = ["vendor", "status"]
 
 
-class DisputeFilter(filters.FilterSet):
-    vendor = IdFilter(field_name="ticket__vendor_id", help_text="Vendor id.")
-    ticket = IdFilter(field_name="ticket_id", help_text="Ticket id.")
+class DisputeFilter(TicketIdFilters):
     status = filters.ChoiceFilter(choices=Dispute.Status.choices)
     target = filters.ChoiceFilter(choices=SlaTargetKind.choices)
     raised_from = UtcIsoDateTimeFilter(field_name="raised_at", lookup_expr="gte")
@@ -147,12 +141,10 @@ class DisputeFilter(filters.FilterSet):
         fields = ["vendor", "ticket", "status", "target"]
 
 
-class BreachFilter(filters.FilterSet):
+class BreachFilter(ContractIdFilters):
     """`kind` and the outcome window (`period`, `due_after`, `due_before`) combine: a ticket
     is listed when one of its breaches of that kind fell due in that window."""
 
-    vendor = IdFilter(field_name="vendor_id", help_text="Vendor id.")
-    contract = IdFilter(field_name="contract_id", help_text="Contract id.")
     priority = filters.ChoiceFilter(choices=Priority.choices)
     kind = filters.ChoiceFilter(
         choices=[("response", "response"), ("resolution", "resolution")],
@@ -180,10 +172,7 @@ class BreachFilter(filters.FilterSet):
         kinds = [data["kind"]] if data.get("kind") else ["response", "resolution"]
         window = {}
         if label := data.get("period"):
-            try:
-                period = period_from_label(label)
-            except ValueError as exc:
-                raise ValidationError({"period": [str(exc)]}) from None
+            period = period_param(label, name="period")
             lo, hi = period.bounds(settings.REPORTING_TIME_ZONE)
             window = {"gte": lo, "lt": hi}
         if data.get("due_after"):

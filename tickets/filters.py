@@ -5,15 +5,13 @@ from __future__ import annotations
 import django_filters as filters
 from django.db.models import QuerySet
 
-from common.filters import IdFilter, UtcIsoDateTimeFilter
+from common.filters import ContractIdFilters, IdFilter, TicketIdFilters, UtcIsoDateTimeFilter
 from tickets.models import Outage, SurveyResponse, Ticket
 from tickets.selectors_api import BREACHED
 from vendors.models import Priority, TicketStatus
 
 
-class TicketFilter(filters.FilterSet):
-    vendor = IdFilter(field_name="vendor_id", help_text="Vendor id.")
-    contract = IdFilter(field_name="contract_id", help_text="Contract id.")
+class TicketFilter(ContractIdFilters):
     technician = IdFilter(field_name="technician_id", help_text="Technician id.")
     priority = filters.ChoiceFilter(choices=Priority.choices)
     status = filters.ChoiceFilter(choices=TicketStatus.choices)
@@ -54,9 +52,7 @@ class TicketFilter(filters.FilterSet):
         return queryset.filter(BREACHED) if value else queryset.exclude(BREACHED)
 
 
-class SurveyFilter(filters.FilterSet):
-    vendor = IdFilter(field_name="ticket__vendor_id", help_text="Vendor id.")
-    ticket = IdFilter(field_name="ticket_id", help_text="Ticket id.")
+class SurveyFilter(TicketIdFilters):
     answered_after = UtcIsoDateTimeFilter(field_name="answered_at", lookup_expr="gte")
     answered_before = UtcIsoDateTimeFilter(field_name="answered_at", lookup_expr="lt")
 
@@ -65,9 +61,7 @@ class SurveyFilter(filters.FilterSet):
         fields = ["vendor", "ticket"]
 
 
-class OutageFilter(filters.FilterSet):
-    vendor = IdFilter(field_name="vendor_id", help_text="Vendor id.")
-    contract = IdFilter(field_name="contract_id", help_text="Contract id.")
+class OutageFilter(ContractIdFilters):
     service = filters.CharFilter()
     started_after = UtcIsoDateTimeFilter(field_name="started_at", lookup_expr="gte")
     started_before = UtcIsoDateTimeFilter(field_name="started_at", lookup_expr="lt")

@@ -1,4 +1,4 @@
-"""Reads for the REST API about tickets, their events, breaches, surveys and outages.
+"""Reads for the REST API about tickets, their events, surveys and outages.
 
 Each one starts from the vendors the user may see (`vendors.selectors`), so a filter applied
 later only narrows it; ticket lists are cursor-paginated over the (vendor, created_at) index.

@@ -7,29 +7,27 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from common.api import (
     FORMAT_PARAMETER,
+    VISIBILITY,
     ExportMixin,
     MoneyField,
-    PagePagination,
     ReadRolesWriteRoles,
-    roles_allowed,
+    read_schema,
+    valid_input,
+    write_schema,
 )
 from common.roles import ALL_ROLES, FINANCE, MANAGER
+from common.viewsets import VisibleReadViewSet
 from vendors import selectors_api
 from vendors.filters import ContractFilter, InvoiceFilter, TechnicianFilter, VendorFilter
 from vendors.models import Contract, CreditTier, Invoice, ScoreWeight, SlaTarget, Technician, Vendor
 from vendors.services_api import invoice_create
-
-VISIBILITY = (
-    " Managers and finance see every vendor's; a vendor's user only its own vendor's (any "
-    "other id answers 404, and a filter naming another vendor returns nothing)."
-)
 
 
 class VendorOut(serializers.ModelSerializer):
@@ -38,18 +36,11 @@ class VendorOut(serializers.ModelSerializer):
         fields = ["id", "name", "slug", "contact_name", "contact_email", "active"]
 
 
-@extend_schema_view(
-    list=extend_schema(summary="List vendors", description="Vendors." + VISIBILITY),
-    retrieve=extend_schema(summary="One vendor", description="A vendor." + VISIBILITY),
-)
-class VendorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+@read_schema(listing=("List vendors", "Vendors."), one=("One vendor", "A vendor."))
+class VendorViewSet(VisibleReadViewSet):
     serializer_class = VendorOut
-    permission_classes = [roles_allowed(*ALL_ROLES)]
-    pagination_class = PagePagination
     filterset_class = VendorFilter
-
-    def get_queryset(self):
-        return selectors_api.vendors_for_api(user=self.request.user)
+    visible_to = staticmethod(selectors_api.vendors_for_api)
 
 
 class SlaTargetOut(serializers.ModelSerializer):
@@ -140,22 +131,18 @@ class ContractOut(serializers.ModelSerializer):
         ]
 
 
-@extend_schema_view(
-    list=extend_schema(
-        summary="List contracts",
-        description="Contracts with their SLA policy and per-priority targets, credit tiers "
-        "and score weights. Money as decimal strings in `currency`." + VISIBILITY,
+@read_schema(
+    listing=(
+        "List contracts",
+        "Contracts with their SLA policy and per-priority targets, credit tiers "
+        "and score weights. Money as decimal strings in `currency`.",
     ),
-    retrieve=extend_schema(summary="One contract", description="A contract." + VISIBILITY),
+    one=("One contract", "A contract."),
 )
-class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ContractViewSet(VisibleReadViewSet):
     serializer_class = ContractOut
-    permission_classes = [roles_allowed(*ALL_ROLES)]
-    pagination_class = PagePagination
     filterset_class = ContractFilter
-
-    def get_queryset(self):
-        return selectors_api.contracts_for_api(user=self.request.user)
+    visible_to = staticmethod(selectors_api.contracts_for_api)
 
 
 class TechnicianOut(serializers.ModelSerializer):
@@ -166,18 +153,11 @@ class TechnicianOut(serializers.ModelSerializer):
         fields = ["id", "vendor", "name", "email", "external_ref", "active"]
 
 
-@extend_schema_view(
-    list=extend_schema(summary="List technicians", description="Technicians." + VISIBILITY),
-    retrieve=extend_schema(summary="One technician", description="A technician." + VISIBILITY),
-)
-class TechnicianViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+@read_schema(listing=("List technicians", "Technicians."), one=("One technician", "A technician."))
+class TechnicianViewSet(VisibleReadViewSet):
     serializer_class = TechnicianOut
-    permission_classes = [roles_allowed(*ALL_ROLES)]
-    pagination_class = PagePagination
     filterset_class = TechnicianFilter
-
-    def get_queryset(self):
-        return selectors_api.technicians_for_api(user=self.request.user)
+    visible_to = staticmethod(selectors_api.technicians_for_api)
 
 
 class InvoiceOut(serializers.ModelSerializer):
@@ -240,37 +220,23 @@ def _month_end(day):
         parameters=[FORMAT_PARAMETER],
     ),
     retrieve=extend_schema(summary="One invoice", description="An invoice." + VISIBILITY),
-    create=extend_schema(
-        summary="Record an invoice",
-        description="Managers and finance record a contract's invoice for a month. A 400 "
+    create=write_schema(
+        "Record an invoice",
+        "Managers and finance record a contract's invoice for a month. A 400 "
         "names the field at fault (contract, period_start, period_end, amount, currency, "
         "reference). The month is then recomputed (cost per ticket).",
-        request=InvoiceIn,
-        responses={201: InvoiceOut},
+        body=InvoiceIn,
+        answer=InvoiceOut,
     ),
 )
-class InvoiceViewSet(
-    ExportMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    viewsets.GenericViewSet,
-):
+class InvoiceViewSet(ExportMixin, mixins.CreateModelMixin, VisibleReadViewSet):
     serializer_class = InvoiceOut
     permission_classes = [ReadRolesWriteRoles]
     read_roles = ALL_ROLES
     write_roles = (MANAGER, FINANCE)
-    pagination_class = PagePagination
     filterset_class = InvoiceFilter
+    visible_to = staticmethod(selectors_api.invoices_for_api)
     export_name = "invoices"
-
-    def get_queryset(self):
-        return selectors_api.invoices_for_api(user=self.request.user)
-
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        if self.is_export():
-            return self.export_response(self.filter_queryset(self.get_queryset()))
-        return super().list(request, *args, **kwargs)
 
     def export_table(self, items: list[Invoice]):
         columns = [
@@ -305,9 +271,7 @@ class InvoiceViewSet(
         return columns, rows
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        given = InvoiceIn(data=request.data)
-        given.is_valid(raise_exception=True)
-        data = given.validated_data
+        data = valid_input(InvoiceIn, request)
         contract = selectors_api.contract_get_visible(
             user=request.user, contract_id=data["contract"]
         )
@@ -324,5 +288,4 @@ class InvoiceViewSet(
             reference=data["reference"],
             issued_on=data["issued_on"],
         )
-        invoice = selectors_api.invoices_for_api(user=request.user).get(pk=invoice.pk)
-        return Response(InvoiceOut(invoice).data, status=status.HTTP_201_CREATED)
+        return Response(self.visible_data(invoice), status=status.HTTP_201_CREATED)

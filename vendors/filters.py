@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import django_filters as filters
 
-from common.filters import IdFilter
+from common.filters import ContractIdFilters, IdFilter, VendorIdFilters
 from vendors.models import Contract, Invoice, Technician, Vendor
 
 
@@ -18,16 +18,13 @@ class VendorFilter(filters.FilterSet):
         fields = ["vendor", "active", "slug"]
 
 
-class ContractFilter(filters.FilterSet):
-    vendor = IdFilter(field_name="vendor_id", help_text="Vendor id.")
-
+class ContractFilter(VendorIdFilters):
     class Meta:
         model = Contract
         fields = ["vendor"]
 
 
-class TechnicianFilter(filters.FilterSet):
-    vendor = IdFilter(field_name="vendor_id", help_text="Vendor id.")
+class TechnicianFilter(VendorIdFilters):
     active = filters.BooleanFilter()
 
     class Meta:
@@ -35,9 +32,7 @@ class TechnicianFilter(filters.FilterSet):
         fields = ["vendor", "active"]
 
 
-class InvoiceFilter(filters.FilterSet):
-    vendor = IdFilter(field_name="vendor_id", help_text="Vendor id.")
-    contract = IdFilter(field_name="contract_id", help_text="Contract id.")
+class InvoiceFilter(ContractIdFilters):
     period_from = filters.DateFilter(
         field_name="period_start", lookup_expr="gte", help_text="Invoiced months from this day."
     )

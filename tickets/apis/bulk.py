@@ -1,35 +1,20 @@
-"""REST API v1 for tickets: the bulk upsert (POST /api/v1/tickets/bulk), tickets and their
-events, survey answers and outages. Reads go through `tickets.selectors_api`, which starts
-from the vendors the user may see. Breaches, with their disputes, are the scorecards'."""
+"""REST API v1: the bulk upsert of tickets (POST /api/v1/tickets/bulk), up to 1,000 tickets
+with their events and survey answers, upserted by (source, external_id) through the same
+ingest as file imports; and its OpenAPI schema."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
-from drf_spectacular.utils import (
-    extend_schema,
-    extend_schema_serializer,
-    extend_schema_view,
-)
-from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.exceptions import ValidationError
+from drf_spectacular.utils import extend_schema, extend_schema_serializer, extend_schema_view
+from rest_framework import serializers, status
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.api import (
-    CreatedCursorPagination,
-    PagePagination,
-    ReadRolesWriteRoles,
-    roles_allowed,
-)
-from common.roles import ALL_ROLES, MANAGER
-from tickets import selectors_api
-from tickets.filters import OutageFilter, SurveyFilter, TicketFilter
+from common.api import AwareDateTimeField
+from common.roles import MANAGER
 from tickets.ingest.records import (
     CHANNELS,
     EVENT_KINDS,
@@ -41,8 +26,7 @@ from tickets.ingest.records import (
     TicketRecord,
 )
 from tickets.ingest.upsert import ERROR, UNMAPPED, AttributedRecord, ItemResult, ingest_records
-from tickets.models import ImportFormat, ImportRun, Outage, SurveyResponse, Ticket, TicketEvent
-from tickets.services import survey_answer_record
+from tickets.models import ImportFormat, ImportRun, Ticket
 from vendors.models import Contract
 
 MAX_TICKETS = 1000
@@ -58,23 +42,6 @@ class IsManager(BasePermission):
         return bool(
             user.is_superuser or (user.is_active and user.groups.filter(name=MANAGER).exists())
         )
-
-
-class AwareDateTimeField(serializers.DateTimeField):
-    """An ISO 8601 time with its offset: a time without one is refused, never guessed."""
-
-    def to_internal_value(self, value: Any) -> dt.datetime:
-        if isinstance(value, str):
-            try:
-                parsed = dt.datetime.fromisoformat(value.strip())
-            except ValueError:
-                self.fail("invalid", format="ISO 8601 with an offset, e.g. 2026-11-16T10:00+00:00")
-            if parsed.tzinfo is None:
-                raise serializers.ValidationError(
-                    "Give the time with its offset, e.g. 2026-11-16T10:00:00+00:00."
-                )
-            return parsed.astimezone(dt.UTC)
-        return super().to_internal_value(value)
 
 
 class TicketBulkApi(APIView):
@@ -355,262 +322,3 @@ extend_schema_view(
         responses={200: BulkResponseDoc},
     )
 )(TicketBulkApi)
-
-
-# --- reads: tickets, events, breaches, survey answers, outages --------------------------------
-
-VISIBILITY = (
-    " Managers and finance see every vendor's; a vendor's user only its own vendor's (any "
-    "other id answers 404, and a filter naming another vendor returns nothing)."
-)
-
-
-class TicketOut(serializers.ModelSerializer):
-    vendor = serializers.IntegerField(source="vendor_id", help_text="Vendor id.")
-    contract = serializers.IntegerField(source="contract_id", help_text="Contract id.")
-    technician = serializers.IntegerField(
-        source="technician_id", allow_null=True, help_text="Technician id."
-    )
-
-    class Meta:
-        model = Ticket
-        fields = [
-            "id",
-            "source",
-            "external_id",
-            "vendor",
-            "contract",
-            "technician",
-            "priority",
-            "category",
-            "channel",
-            "status",
-            "title",
-            "created_at",
-            "first_response_at",
-            "resolved_at",
-            "closed_at",
-            "response_target_minutes",
-            "resolution_target_minutes",
-            "response_due_at",
-            "resolution_due_at",
-            "response_seconds",
-            "resolution_seconds",
-            "resolution_seconds_raw",
-            "paused_seconds",
-            "response_met",
-            "resolution_met",
-            "response_excluded",
-            "resolution_excluded",
-            "reopen_count",
-            "escalated",
-            "reassignment_count",
-            "first_contact_resolution",
-            "repeat",
-        ]
-
-
-@extend_schema_view(
-    list=extend_schema(
-        summary="List tickets",
-        description="Tickets with their SLA facts (METRICS.md), newest first, cursor-paginated. "
-        "`response_met`/`resolution_met` are null while pending." + VISIBILITY,
-    ),
-    retrieve=extend_schema(summary="One ticket", description="A ticket." + VISIBILITY),
-)
-class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    serializer_class = TicketOut
-    permission_classes = [roles_allowed(*ALL_ROLES)]
-    pagination_class = CreatedCursorPagination
-    filterset_class = TicketFilter
-    lookup_value_regex = "[0-9]+"
-
-    def get_queryset(self):
-        return selectors_api.tickets_for_api(user=self.request.user)
-
-
-class TicketEventOut(serializers.ModelSerializer):
-    ticket = serializers.IntegerField(source="ticket_id", help_text="Ticket id.")
-
-    class Meta:
-        model = TicketEvent
-        fields = [
-            "id",
-            "ticket",
-            "at",
-            "seq",
-            "kind",
-            "old_value",
-            "new_value",
-            "actor",
-            "by_vendor",
-        ]
-
-
-class EventCursorPagination(CreatedCursorPagination):
-    ordering = ("at", "seq", "id")
-
-
-@extend_schema_view(
-    list=extend_schema(
-        summary="A ticket's events",
-        description="The ticket's event timeline, oldest first, cursor-paginated. 404 for a "
-        "ticket the user may not see.",
-    )
-)
-class TicketEventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
-    serializer_class = TicketEventOut
-    permission_classes = [roles_allowed(*ALL_ROLES)]
-    pagination_class = EventCursorPagination
-    queryset = TicketEvent.objects.none()  # for the schema; get_queryset narrows per user
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return TicketEvent.objects.none()
-        ticket = selectors_api.ticket_get_visible(
-            user=self.request.user, ticket_id=self.kwargs["ticket_id"]
-        )
-        if ticket is None:
-            raise Http404("No such ticket.")
-        return selectors_api.ticket_events_for_api(ticket=ticket)
-
-
-class SurveyOut(serializers.ModelSerializer):
-    ticket = serializers.IntegerField(source="ticket_id", help_text="Ticket id.")
-    ticket_source = serializers.CharField(source="ticket.source")
-    ticket_external_id = serializers.CharField(source="ticket.external_id")
-    vendor = serializers.IntegerField(source="ticket.vendor_id", help_text="Vendor id.")
-
-    class Meta:
-        model = SurveyResponse
-        fields = [
-            "id",
-            "ticket",
-            "ticket_source",
-            "ticket_external_id",
-            "vendor",
-            "score",
-            "scale",
-            "comment",
-            "answered_at",
-        ]
-
-
-class SurveyIn(serializers.Serializer):
-    ticket = serializers.IntegerField(
-        required=False, min_value=1, help_text="Ticket id (or give source and external_id)."
-    )
-    source = serializers.CharField(required=False, max_length=80)
-    external_id = serializers.CharField(required=False, max_length=120)
-    score = serializers.IntegerField(min_value=1, max_value=5, help_text="1 (bad) .. 5 (good).")
-    comment = serializers.CharField(required=False, allow_blank=True, max_length=4000, default="")
-    answered_at = AwareDateTimeField(
-        required=False, help_text="With its offset; default: now. Not before the ticket."
-    )
-
-    def validate(self, data: dict) -> dict:
-        by_id = "ticket" in data
-        by_source = "source" in data or "external_id" in data
-        if by_id == by_source:
-            raise serializers.ValidationError(
-                {"ticket": "Give the ticket's id, or its source and external_id (not both)."}
-            )
-        if by_source and not (data.get("source") and data.get("external_id")):
-            missing = "external_id" if data.get("source") else "source"
-            raise serializers.ValidationError({missing: "Give both source and external_id."})
-        return data
-
-
-@extend_schema_view(
-    list=extend_schema(
-        summary="List survey answers",
-        description="Customer survey answers, newest first." + VISIBILITY,
-    ),
-    retrieve=extend_schema(summary="One survey answer", description="An answer." + VISIBILITY),
-    create=extend_schema(
-        summary="Record a survey answer",
-        description="Managers (and integrations with a manager's token) post a ticket's CSAT "
-        "answer, 1..5. One answer per ticket: a second one is a 400 naming `ticket`. Every "
-        "400 names the field at fault.",
-        request=SurveyIn,
-        responses={201: SurveyOut},
-    ),
-)
-class SurveyViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    viewsets.GenericViewSet,
-):
-    serializer_class = SurveyOut
-    permission_classes = [ReadRolesWriteRoles]
-    read_roles = ALL_ROLES
-    write_roles = (MANAGER,)
-    pagination_class = PagePagination
-    filterset_class = SurveyFilter
-    lookup_value_regex = "[0-9]+"
-
-    def get_queryset(self):
-        return selectors_api.surveys_for_api(user=self.request.user)
-
-    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        given = SurveyIn(data=request.data)
-        given.is_valid(raise_exception=True)
-        data = given.validated_data
-        if "ticket" in data:
-            ticket = selectors_api.ticket_get_visible(user=request.user, ticket_id=data["ticket"])
-        else:
-            ticket = selectors_api.ticket_find_visible(
-                user=request.user, source=data["source"], external_id=data["external_id"]
-            )
-        if ticket is None:
-            raise ValidationError({"ticket": ["No such ticket."]})
-        try:
-            answer = survey_answer_record(
-                ticket=ticket,
-                score=data["score"],
-                comment=data["comment"],
-                answered_at=data.get("answered_at"),
-            )
-        except DjangoValidationError as exc:
-            errors = getattr(exc, "message_dict", {"ticket": exc.messages})
-            raise ValidationError(errors) from None
-        return Response(SurveyOut(answer).data, status=status.HTTP_201_CREATED)
-
-
-class OutageOut(serializers.ModelSerializer):
-    vendor = serializers.IntegerField(source="vendor_id", help_text="Vendor id.")
-    contract = serializers.IntegerField(source="contract_id", allow_null=True)
-
-    class Meta:
-        model = Outage
-        fields = [
-            "id",
-            "vendor",
-            "contract",
-            "service",
-            "started_at",
-            "ended_at",
-            "vendor_caused",
-            "scheduled_maintenance",
-            "description",
-        ]
-
-
-@extend_schema_view(
-    list=extend_schema(
-        summary="List outages",
-        description="Service outages (uptime_pct counts vendor-caused ones outside scheduled "
-        "maintenance)." + VISIBILITY,
-    ),
-    retrieve=extend_schema(summary="One outage", description="An outage." + VISIBILITY),
-)
-class OutageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    serializer_class = OutageOut
-    permission_classes = [roles_allowed(*ALL_ROLES)]
-    pagination_class = PagePagination
-    filterset_class = OutageFilter
-    lookup_value_regex = "[0-9]+"
-
-    def get_queryset(self):
-        return selectors_api.outages_for_api(user=self.request.user)

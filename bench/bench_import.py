@@ -46,7 +46,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from machine import cpu_seconds, machine  # noqa: E402
 
-from tickets.ingest import mapped  # noqa: E402
+from tickets.ingest import mapped, one_row  # noqa: E402
 from tickets.ingest.records import SurveyRecord, TicketRecord  # noqa: E402
 from tickets.ingest.services import attribution_rule_set, import_file  # noqa: E402
 from tickets.models import ImportRun, SurveyResponse, Ticket, TicketEvent  # noqa: E402
@@ -85,7 +85,7 @@ def tickets(count: int, seed: int = 7) -> Iterator[TicketRecord]:
         if resolved is not None and rng.random() < 0.25:
             survey = SurveyRecord(rng.choice((1, 3, 4, 5, 5)), resolved + dt.timedelta(hours=3))
         group = rng.choice(GROUPS)
-        yield mapped.one_row_ticket(
+        yield one_row.one_row_ticket(
             row=n + 2,
             external_id=f"BENCH-{n:08d}",
             attribution=group,

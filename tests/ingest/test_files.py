@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tickets.ingest import files
+from tickets.ingest import files, streams
 from tickets.ingest.records import FormatError, RowError
 
 DATA = Path(__file__).parent / "data"
@@ -82,14 +82,14 @@ def test_non_seekable_streams_and_paths(tmp_path: Path) -> None:
 def test_zip_with_several_members_is_refused_naming_them() -> None:
     packed = zipped({"january.csv": SAMPLE, "february.csv": SAMPLE})
     with pytest.raises(FormatError, match=r"holds 2 files \(january.csv, february.csv\)"):
-        files.open_text(io.BytesIO(packed), name="both.zip")
+        streams.open_text(io.BytesIO(packed), name="both.zip")
 
 
 def test_empty_zip_and_misnamed_gzip_are_refused() -> None:
     with pytest.raises(FormatError, match="empty"):
-        files.open_text(io.BytesIO(zipped({})), name="none.zip")
+        streams.open_text(io.BytesIO(zipped({})), name="none.zip")
     with pytest.raises(FormatError, match="named like a gzip file but is not one"):
-        files.open_text(io.BytesIO(SAMPLE), name="export.csv.gz")
+        streams.open_text(io.BytesIO(SAMPLE), name="export.csv.gz")
 
 
 def test_truncated_archive_is_a_format_error() -> None:
@@ -119,7 +119,7 @@ def test_cp1252_file_is_decoded_and_said_so() -> None:
     assert "Windows-1252" in table.notes[0]
     first = next(table.rows)
     assert first == (2, ["T-1", "16.11.2026 10:00", "Hoch", "Gelöst", "Müller IT"] + first[1][5:])
-    assert files.detect_encoding("Gelöst".encode("cp1252")) == "cp1252"
+    assert streams.detect_encoding("Gelöst".encode("cp1252")) == "cp1252"
 
 
 def test_a_stray_cp1252_byte_far_into_a_utf8_file_still_reads() -> None:
@@ -146,7 +146,7 @@ def test_utf16_excel_unicode_text_reads() -> None:
 )
 def test_a_binary_file_is_a_clear_format_error(data: bytes, reason: str) -> None:
     with pytest.raises(FormatError, match=reason):
-        files.open_text(io.BytesIO(data), name="upload.csv")
+        streams.open_text(io.BytesIO(data), name="upload.csv")
 
 
 def test_an_xlsx_given_as_csv_says_it_is_a_workbook(tmp_path: Path) -> None:
@@ -157,7 +157,7 @@ def test_an_xlsx_given_as_csv_says_it_is_a_workbook(tmp_path: Path) -> None:
     path = tmp_path / "tickets.xlsx"
     workbook.save(path)
     with pytest.raises(FormatError, match=r"Excel workbook \(.xlsx\)"):
-        files.open_text(path)
+        streams.open_text(path)
 
 
 def test_empty_file_is_refused() -> None:

@@ -17,7 +17,7 @@ from django.db.models import F
 
 from tests.conftest import SHARED_DATA
 from tests.factories import ContractFactory, PolicyFactory
-from tickets.ingest import mapped
+from tickets.ingest import mapped, one_row
 from tickets.ingest.records import FormatError
 from tickets.ingest.services import attribution_rule_set, import_file
 from tickets.models import AttributionRule, ImportRun, SourceMapping, SurveyResponse, Ticket
@@ -206,7 +206,7 @@ def test_bad_rows_of_a_file_are_listed_with_row_column_and_reason(vendors):
 def test_a_compressed_file_in_our_own_format_imports(vendors, tmp_path):
     map_both("ours", vendors)
     records = [
-        mapped.one_row_ticket(
+        one_row.one_row_ticket(
             row=n + 2,
             external_id=f"X-{n}",
             attribution="Acme Support",

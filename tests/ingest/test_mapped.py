@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tickets.ingest import mapped, zendesk
-from tickets.ingest.mapped import Mapping
+from tickets.ingest.mapping import Mapping
 from tickets.ingest.records import EventRecord, FormatError, RowError, SurveyRecord, TicketRecord
 
 DATA = Path(__file__).parent / "data"

@@ -12,7 +12,7 @@ from django.db import connection
 
 from scorecards.models import DirtyPeriod
 from tests.factories import ContractFactory, TechnicianFactory
-from tickets.ingest.mapped import one_row_ticket
+from tickets.ingest.one_row import one_row_ticket
 from tickets.ingest.records import EventRecord, RowError, SurveyRecord, TicketRecord
 from tickets.ingest.services import attribution_rule_set
 from tickets.ingest.upsert import AttributedRecord, ItemResult, ingest_records

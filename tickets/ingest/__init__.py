@@ -1,1 +1,10 @@
-"""Ticket ingestion: one reader per source format, one shared upsert."""
+"""Ticket ingestion: one reader per source format, one shared upsert.
+
+Opening and reading files: `streams` (decompressing, decoding), `files` (CSV and XLSX tables,
+cell values). Readers, one per format: `servicenow`, `vinst`, `jira`, `zendesk`, `mapped` (a
+user's `mapping`), with `one_row` for the exports with a row per ticket; `sources` picks one and
+checks its options; `records` is what they all yield. Writing: `upsert` (the run), `derive` (a
+record's row and facts), `tables` (its SQL), `writer` (the writer thread). `services`
+writes the rules, saved mappings and a file's import run; `selectors` and `run_selectors` read
+them.
+"""

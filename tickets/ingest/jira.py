@@ -1,7 +1,7 @@
 """Jira Service Management issue export ("Export > CSV (all fields)"), one issue per row.
 
 A Jira CSV has no history, so each ticket's events are synthesised from its timestamps (see
-mapped.one_row_ticket). Jira repeats a column once per value for multi-valued fields
+one_row.one_row_ticket). Jira repeats a column once per value for multi-valued fields
 (`Component/s`, `Labels`, ...); those are joined, other duplicates read their first column.
 Times look like `23/Nov/26 9:45 AM` (Jira's default) or `2026-11-23 09:45`, in the
 `time_zone` option.
@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import BinaryIO
 
 from tickets.ingest import files
-from tickets.ingest.mapped import RowProblem, one_row_ticket, survey_record, tickets_by_row
+from tickets.ingest.one_row import RowProblem, one_row_ticket, survey_record, tickets_by_row
 from tickets.ingest.records import PRIORITIES, STATUSES, RowError, TicketRecord
 
 COLUMNS = ("Issue key", "Status", "Priority", "Created", "Updated")

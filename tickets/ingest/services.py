@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import OperationalError
 from django.utils import timezone
 
-from tickets.ingest import files, sources
+from tickets.ingest import files, sources, streams
 from tickets.ingest.records import FormatError, RowError, TicketRecord
 from tickets.ingest.selectors import source_mapping_get
 from tickets.ingest.upsert import BATCH_SIZE, ingest_records
@@ -193,7 +193,7 @@ def file_table(path: Path, *, name: str, mapping: dict[str, Any] | None = None) 
     cannot be read as a table."""
     delimiter = (mapping or {}).get("delimiter")
     sheet = (mapping or {}).get("sheet")
-    source, head, inner = files.peek(path, name=name)
+    source, head, inner = streams.peek(path, name=name)
     try:
         if files.is_xlsx(head, inner, source):
             return files.read_xlsx(source, name=inner, sheet=sheet)
@@ -413,7 +413,7 @@ def count_data_rows(path: Path, *, name: str, sheet: str | None = None) -> int |
     or the sheet's stored size; None if it cannot tell. A quoted cell spanning lines counts
     more than once, so the figure may run a little high (the bar then ends short of full)."""
     try:
-        source, head, inner = files.peek(path, name=name)
+        source, head, inner = streams.peek(path, name=name)
         with source:
             if files.is_xlsx(head, inner, source):
                 import openpyxl
@@ -425,7 +425,7 @@ def count_data_rows(path: Path, *, name: str, sheet: str | None = None) -> int |
                 finally:
                     workbook.close()
                 return max(rows - 1, 0) if rows else None
-        binary, _, _ = files.open_binary(path, name=name)
+        binary, _, _ = streams.open_binary(path, name=name)
         with binary:
             lines, last = 0, b"\n"
             while chunk := binary.read(1 << 20):

@@ -11,6 +11,7 @@ from dataclasses import replace
 from typing import Any, BinaryIO
 
 from tickets.ingest import jira, mapped, servicenow, vinst, zendesk
+from tickets.ingest.mapping import Mapping
 from tickets.ingest.records import RowError, TicketRecord
 
 # The options each format takes; anything else is refused, naming what it does take.
@@ -36,7 +37,7 @@ def check_options(format: str, options: dict[str, Any]) -> dict[str, Any]:
             f"the {format} format does not take {', '.join(unknown)} (it takes {takes})"
         )
     if format == "mapped" and "mapping" in options:
-        mapped.Mapping.from_dict(options["mapping"])  # ValueError naming what is wrong
+        Mapping.from_dict(options["mapping"])  # ValueError naming what is wrong
     return options
 
 
@@ -52,11 +53,7 @@ def read(
     (wrong columns, encoding, delimiter); ValueError for a bad option."""
     options = check_options(format, options or {})
     if format == "mapped":
-        mapping = (
-            mapped.Mapping.from_dict(options["mapping"])
-            if "mapping" in options
-            else mapped.Mapping.ours()
-        )
+        mapping = Mapping.from_dict(options["mapping"]) if "mapping" in options else Mapping.ours()
         if "time_zone" in options:
             mapping = replace(mapping, time_zone=options["time_zone"])
         return mapped.read(stream_or_path, mapping=mapping, name=name, notes=notes)

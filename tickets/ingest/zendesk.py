@@ -1,6 +1,6 @@
 """Zendesk Support ticket export (Reporting > Export > CSV), one ticket per row.
 
-No history either: events are synthesised from the row (see mapped.one_row_ticket), with a
+No history either: events are synthesised from the row (see one_row.one_row_ticket), with a
 responded event from `First reply time in minutes` (calendar minutes after creation). Zendesk's
 own counts are kept as the source's figures: Reopens, and Group/Assignee stations (stations
 count the first assignment too). Times are ISO-like (`2026-11-23 09:45:12 +0000`); those
@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import BinaryIO
 
 from tickets.ingest import files
-from tickets.ingest.mapped import RowProblem, one_row_ticket, survey_record, tickets_by_row
+from tickets.ingest.one_row import RowProblem, one_row_ticket, survey_record, tickets_by_row
 from tickets.ingest.records import PRIORITIES, RowError, TicketRecord
 
 COLUMNS = ("Id", "Status", "Priority", "Created at", "Updated at")

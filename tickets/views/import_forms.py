@@ -8,7 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from tickets.ingest import files
-from tickets.ingest.mapped import FIELDS, REQUIRED_FIELDS
+from tickets.ingest.mapping import FIELDS, REQUIRED_FIELDS
 from tickets.ingest.records import CHANNELS, PRIORITIES, STATUSES
 from tickets.ingest.services import UPLOAD_SUFFIXES, upload_max_bytes
 from tickets.models import ImportFormat

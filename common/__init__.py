@@ -5,8 +5,10 @@ imports none of them.
 - `pages`: `page_for` (the role check of every page) and the reporting calendar's today;
 - `periods`: reporting weeks, months and quarters, cut in REPORTING_TIME_ZONE;
 - `api`: what every /api/v1/ endpoint shares (permissions, pagination, money, exports,
-  the base viewsets of the read-only vendor-scoped endpoints, errors);
+  schema helpers, errors); `viewsets`: the bases of the read-only endpoints listing what a
+  user may see;
 - `filters`: filter pieces shared by the apps' FilterSets;
 - `exports`: CSV and XLSX writing that never lets a cell start a spreadsheet formula;
-- `tasks`: the delivery and retry options every Celery task shares.
+- `tasks`: the delivery and retry options every Celery task shares;
+- `views`: the health probe and the home page's redirect by role.
 """

@@ -31,7 +31,7 @@ from scorecards import breach_selectors as breach_sel
 from scorecards.charts import breach_heatmap
 from scorecards.models import Dispute
 from scorecards.services import dispute_decide, dispute_raise
-from scorecards.views.common import PageFilters
+from scorecards.views.page_filters import PageFilters
 from tickets import selectors as sel
 from tickets.models import Ticket
 from vendors.models import Contract, TicketStatus

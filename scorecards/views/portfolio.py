@@ -23,7 +23,7 @@ from scorecards.selectors import (
     periods_ending,
     scorecards_for_subjects,
 )
-from scorecards.views.common import PageFilters
+from scorecards.views.page_filters import PageFilters
 from scorecards.views.tiles import (
     CREDIT_LINE_METRICS,
     FILTER_NOTE,

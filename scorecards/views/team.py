@@ -24,7 +24,7 @@ from scorecards.selectors import (
     technician_figures_for_vendor,
     technicians_for_vendor,
 )
-from scorecards.views.common import PageFilters
+from scorecards.views.page_filters import PageFilters
 from scorecards.views.tiles import (
     TREND_PERIODS,
     Tile,

@@ -18,7 +18,7 @@ from common.periods import Period, PeriodKind
 from scorecards import charts
 from scorecards.models import Scorecard
 from scorecards.selectors import StoredFigure
-from scorecards.views.common import PageFilters
+from scorecards.views.page_filters import PageFilters
 from vendors.metrics import METRICS, Better
 from vendors.models import Contract
 

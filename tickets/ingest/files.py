@@ -12,7 +12,6 @@ import csv
 import io
 import os
 import re
-import tempfile
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -21,7 +20,7 @@ from typing import Any, BinaryIO, TextIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tickets.ingest.records import FormatError, RowError
-from tickets.ingest.streams import DAMAGED, HEAD_SIZE, SPOOL_SIZE, open_path, open_text
+from tickets.ingest.streams import DAMAGED, HEAD_SIZE, open_path, open_text, seekable
 
 DELIMITERS = (",", ";", "\t", "|")
 _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
@@ -288,12 +287,7 @@ def read_xlsx(
     except ImportError as exc:  # pragma: no cover - a dependency of the project
         raise FormatError("reading .xlsx files needs the openpyxl package") from exc
     stream, name = open_path(stream_or_path, name)
-    if not (hasattr(stream, "seekable") and stream.seekable()):
-        spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_SIZE)  # noqa: SIM115 (returned open)
-        while chunk := stream.read(1024 * 1024):
-            spool.write(chunk)
-        spool.seek(0)
-        stream = spool  # type: ignore[assignment]
+    stream = seekable(stream)
     try:
         workbook = openpyxl.load_workbook(stream, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:

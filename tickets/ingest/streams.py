@@ -193,14 +193,21 @@ def peek(
     return stream, head, name
 
 
+def seekable(stream: BinaryIO) -> BinaryIO:
+    """The stream itself if it can seek, else its bytes spooled to memory (or to disk past
+    SPOOL_SIZE): zip archives, XLSX workbooks among them, are read from their end."""
+    if hasattr(stream, "seekable") and stream.seekable():
+        return stream
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_SIZE)  # noqa: SIM115 (returned open)
+    while chunk := stream.read(1024 * 1024):
+        spool.write(chunk)
+    spool.seek(0)
+    return spool  # type: ignore[return-value]
+
+
 def _zip_member(stream: BinaryIO, name: str) -> tuple[BinaryIO, str]:
     """The single data member of a zip archive, as a binary stream."""
-    if not (hasattr(stream, "seekable") and stream.seekable()):
-        spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_SIZE)  # noqa: SIM115 (returned open)
-        while chunk := stream.read(1024 * 1024):
-            spool.write(chunk)
-        spool.seek(0)
-        stream = spool  # type: ignore[assignment]
+    stream = seekable(stream)
     try:
         archive = zipfile.ZipFile(stream)
     except zipfile.BadZipFile as exc:

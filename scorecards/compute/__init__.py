@@ -22,6 +22,4 @@ Modules, from the entry point down:
 - `formulas`: figures, scores and service credits from those sums; pure math, no Django.
 - `results`: what a computation takes and returns (subject kinds, `Figure`, `Result`,
   `Overrides`); plain data, no Django.
-
-A name with a leading underscore is shared between these modules only.
 """

@@ -18,8 +18,8 @@ from common.periods import PeriodKind, periods_between
 from scorecards.compute.distributions import (
     _RESPONDER,
     _RESPONDER_SQL,
-    _backlog_ages_postgresql,
-    _percentiles_postgresql,
+    backlog_ages_postgresql,
+    percentiles_postgresql,
 )
 from tickets.models import SurveyResponse, Ticket
 from vendors.models import Vendor
@@ -221,10 +221,10 @@ def _daily_totals_postgresql(vendor, first, last, lo, hi, zone, kinds) -> DailyT
             ]
             if not inside:
                 continue
-            result.percentiles[kind] = _percentiles_postgresql(
+            result.percentiles[kind] = percentiles_postgresql(
                 kind, zone, lo, hi, None, vendor.pk, table=_SNAPSHOT
             )
-            result.backlog_ages[kind] = _backlog_ages_postgresql(
+            result.backlog_ages[kind] = backlog_ages_postgresql(
                 inside, zone, vendor.pk, table=_SNAPSHOT
             )
         cursor.execute(f"DROP TABLE {_SNAPSHOT}")

@@ -22,10 +22,10 @@ _RESPONDER_SQL = "COALESCE(response_technician_id, technician_id)"
 _RESPONDER = Coalesce("response_technician_id", "technician_id")
 
 
-def _percentiles(tickets, kind, zone, lo, hi, starts, vendor_id) -> dict:
+def period_percentiles(tickets, kind, zone, lo, hi, starts, vendor_id) -> dict:
     """Medians and 90th percentiles, which do not add up, per subject kind."""
     if connection.vendor == "postgresql":
-        return _percentiles_postgresql(kind, zone, lo, hi, starts, vendor_id)
+        return percentiles_postgresql(kind, zone, lo, hi, starts, vendor_id)
     out: dict[tuple[Subject, dt.date], dict[str, float | None]] = defaultdict(dict)
     period_of = {
         ts: Trunc(ts, kind.value, output_field=DateField(), tzinfo=ZoneInfo(zone))
@@ -63,7 +63,7 @@ def _percentiles(tickets, kind, zone, lo, hi, starts, vendor_id) -> dict:
 _STEP = {"week": "1 week", "month": "1 month", "quarter": "3 months"}
 
 
-def _percentiles_postgresql(kind, zone, lo, hi, starts, vendor_id, table=None) -> dict:
+def percentiles_postgresql(kind, zone, lo, hi, starts, vendor_id, table=None) -> dict:
     """The same with GROUPING SETS: one scan per figure serves all three subject kinds.
     With `starts` None, every period found is kept."""
     out: dict[tuple[Subject, dt.date], dict[str, float | None]] = defaultdict(dict)
@@ -100,10 +100,10 @@ def _percentiles_postgresql(kind, zone, lo, hi, starts, vendor_id, table=None) -
     return out
 
 
-def _backlog_ages(tickets, periods, zone, vendor_id) -> dict[dt.date, float | None]:
+def period_backlog_ages(tickets, periods, zone, vendor_id) -> dict[dt.date, float | None]:
     """Median age in hours of the vendor's tickets still open at each period's end."""
     if connection.vendor == "postgresql":
-        return _backlog_ages_postgresql(periods, zone, vendor_id)
+        return backlog_ages_postgresql(periods, zone, vendor_id)
     ages: dict[dt.date, float | None] = {}
     for period in periods:
         _, end = period.bounds(zone)
@@ -124,7 +124,7 @@ def _backlog_ages(tickets, periods, zone, vendor_id) -> dict[dt.date, float | No
     return ages
 
 
-def _backlog_ages_postgresql(periods, zone, vendor_id, table=None) -> dict[dt.date, float | None]:
+def backlog_ages_postgresql(periods, zone, vendor_id, table=None) -> dict[dt.date, float | None]:
     """One query: each ticket that outlives a period boundary is expanded into the period
     ends it was open at (generate_series), so only tickets crossing a boundary are touched."""
     kind = periods[0].kind.value

@@ -33,7 +33,7 @@ def _mean(total: float, count: float, scale: float, min_sample: int) -> Figure:
     )
 
 
-def _figures(
+def subject_figures(
     s,
     *,
     technicians,
@@ -176,7 +176,7 @@ def _f(value) -> float | None:
     return None if value is None else float(value)
 
 
-def _score(figures, weights, targets) -> scoring.Score | None:
+def subject_score(figures, weights, targets) -> scoring.Score | None:
     marks = {}
     for code in SCORED:
         figure = figures.get(code)
@@ -194,7 +194,7 @@ def _score(figures, weights, targets) -> scoring.Score | None:
     return scoring.balanced_score(marks, weights)
 
 
-def _credit(contract, figures) -> Figure:
+def contract_credit(contract, figures) -> Figure:
     tiers = [
         scoring.Tier(t.metric, t.threshold, t.credit_pct, METRICS[t.metric].better is Better.HIGHER)
         for t in contract.credit_tiers.all()
@@ -216,7 +216,7 @@ def _credit(contract, figures) -> Figure:
     )
 
 
-def _vendor_credits(result: Result, vendor_id: int, contracts, periods) -> None:
+def add_vendor_credits(result: Result, vendor_id: int, contracts, periods) -> None:
     currencies = {c.currency for c in contracts}
     for period in periods:
         credits = [

@@ -15,12 +15,12 @@ from django.db.models import Count, Q, Sum
 
 from common.periods import Period, PeriodKind
 from scorecards.compute.daily import DailyTotals, daily_totals
-from scorecards.compute.distributions import _backlog_ages, _percentiles
+from scorecards.compute.distributions import period_backlog_ages, period_percentiles
 from scorecards.compute.formulas import (
-    _credit,
-    _figures,
-    _score,
-    _vendor_credits,
+    add_vendor_credits,
+    contract_credit,
+    subject_figures,
+    subject_score,
     weights_and_targets,
 )
 from scorecards.compute.results import (
@@ -113,8 +113,8 @@ def compute_vendor(
         percentiles = daily.percentiles[kind]
         backlog_ages = {p.start: daily.backlog_ages[kind].get(p.start) for p in periods}
     else:
-        percentiles = _percentiles(tickets, kind, zone, lo, hi, starts, vendor.pk)
-        backlog_ages = _backlog_ages(tickets, periods, zone, vendor.pk)
+        percentiles = period_percentiles(tickets, kind, zone, lo, hi, starts, vendor.pk)
+        backlog_ages = period_backlog_ages(tickets, periods, zone, vendor.pk)
     uptime = _uptime(vendor, contracts, periods, zone)
     invoiced = _invoiced(vendor, kind, periods)
     business_days = {c.pk: _business_days(c, periods) for c in contracts}
@@ -144,7 +144,7 @@ def compute_vendor(
             if subject[0] == TECHNICIAN and not s and not backlog:
                 continue  # a technician with nothing in the period has no row at all
             days = _days_for(subject, contract_by_id, business_days, period)
-            figures = _figures(
+            figures = subject_figures(
                 s,
                 technicians=len(technicians_by.get(key, ())) if subject[0] != TECHNICIAN else 1,
                 business_days=days,
@@ -156,17 +156,17 @@ def compute_vendor(
                 min_sample=min_sample,
             )
             if subject[0] == CONTRACT and kind is PeriodKind.MONTH:
-                figures["service_credit"] = _credit(contract_by_id[subject[1]], figures)
+                figures["service_credit"] = contract_credit(contract_by_id[subject[1]], figures)
             result.figures[key] = figures
     if kind is PeriodKind.MONTH:
-        _vendor_credits(result, vendor.pk, contracts, periods)
+        add_vendor_credits(result, vendor.pk, contracts, periods)
     for key, figures in result.figures.items():
         weights, targets = weights_and_targets(
             contract_by_id.get(key[0][1]) if key[0][0] == CONTRACT else primary,
             key[0][0],
             overrides,
         )
-        result.scores[key] = _score(figures, weights, targets)
+        result.scores[key] = subject_score(figures, weights, targets)
         score = result.scores[key]
         figures["score"] = Figure(
             value=None if score is None else round(score.score, 2),

@@ -1,17 +1,8 @@
-"""Account pages: API tokens (every role) and the audit trail (managers)."""
+"""Vendors' pages: API tokens (every role), the audit trail and the set-up pages (managers).
+Each area's module in vendors/views/ lists its own patterns."""
 
 from __future__ import annotations
 
-from django.urls import path
+from vendors.views import account, setup_sla, setup_vendors
 
-from vendors import views
-
-urlpatterns = [
-    path("account/tokens/", views.api_tokens, name="api-tokens"),
-    path(
-        "account/tokens/<int:token_id>/revoke/",
-        views.api_token_revoke_view,
-        name="api-token-revoke",
-    ),
-    path("audit/", views.audit, name="audit"),
-]
+urlpatterns = [*account.urlpatterns, *setup_vendors.urlpatterns, *setup_sla.urlpatterns]

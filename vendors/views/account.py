@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, path, reverse
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -131,3 +131,10 @@ def audit(request: HttpRequest) -> HttpResponse:
             "query": query.urlencode(),
         },
     )
+
+
+urlpatterns = [
+    path("account/tokens/", api_tokens, name="api-tokens"),
+    path("account/tokens/<int:token_id>/revoke/", api_token_revoke_view, name="api-token-revoke"),
+    path("audit/", audit, name="audit"),
+]

@@ -492,3 +492,202 @@ def test_a_rule_whose_contract_belongs_to_another_vendor_is_refused(admin_client
     assert response.status_code == 200
     assert "The contract belongs to another vendor." in response.content.decode()
     assert not AttributionRule.objects.exists()
+
+
+# --- the command guessing the mapping of a foreign export ------------------------------------
+
+# A help desk's own export: its column names, day-first Berlin times, a team and an agent
+# column, no status column (the status comes from the resolved and closed times).
+FOREIGN = (
+    "Ticket No;Team;Agent;Severity;Opened;Resolved;Closed;Subject\n"
+    "A-1;Service Desk North;Anna Berg;Critical;03.11.2026 14:05;03.11.2026 16:35;"
+    "05.11.2026 09:00;Mail down\n"
+    "A-2;Service Desk North;;Low;13.11.2026 08:00;;;VPN drops\n"
+    "A-3;Service Desk South;Cleo Lutz;High;14.11.2026 23:30;15.11.2026 01:00;;New laptop\n"
+)
+
+
+def stored(external_id: str) -> tuple:
+    t = Ticket.objects.select_related("vendor", "technician").get(external_id=external_id)
+    return (
+        t.created_at,
+        t.resolved_at,
+        t.closed_at,
+        t.priority,
+        t.status,
+        t.vendor.name,
+        t.technician.name if t.technician else "",
+    )
+
+
+def test_the_command_guesses_a_foreign_export_and_imports_it_with_only_the_usual_options(
+    vendors, tmp_path
+):
+    acme, globex = vendors
+    (tmp_path / "export.csv").write_text(FOREIGN, encoding="utf-8")
+    out = run_command(
+        tmp_path / "export.csv",
+        "--format=mapped",
+        "--source=desk",
+        "--time-zone=Europe/Berlin",
+        f"--map=Service Desk North={acme.vendor.slug}",
+        f"--map=Service Desk South={globex.vendor.slug}",
+        f"--save-mapping={tmp_path / 'mapping.json'}",
+    )
+
+    assert "Guessed the mapping of export.csv from 3 rows:" in out
+    assert (
+        "  attribution          <- 'Team': header 'Team' means the team "
+        "(what vendors are mapped from)" in out
+    )
+    assert "  technician           <- 'Agent': header 'Agent' means the agent" in out
+    assert (
+        "  status               -  no status column: derived from the resolved and closed times"
+        in out
+    )
+    assert (
+        "  time format          <- %d.%m.%Y %H:%M: every time in 'Opened', 'Resolved', "
+        "'Closed' reads as %d.%m.%Y %H:%M (day first, 24-hour), e.g. '13.11.2026 08:00'" in out
+    )
+    assert "  priority value       'Critical' (1 row) -> P1" in out
+    assert "  created               3" in out
+    # Berlin is an hour ahead of UTC in November.
+    assert stored("A-1") == (
+        nov(3, 13, 5),
+        nov(3, 15, 35),
+        nov(5, 8),
+        "P1",
+        "closed",
+        acme.vendor.name,
+        "Anna Berg",
+    )
+    assert stored("A-2") == (nov(13, 7), None, None, "P4", "new", acme.vendor.name, "")
+    assert stored("A-3") == (
+        nov(14, 22, 30),
+        nov(15, 0),
+        None,
+        "P2",
+        "resolved",
+        globex.vendor.name,
+        "Cleo Lutz",
+    )
+    saved = json.loads((tmp_path / "mapping.json").read_text(encoding="utf-8"))
+    assert saved["columns"] == {
+        "external_id": "Ticket No",
+        "attribution": "Team",
+        "priority": "Severity",
+        "created_at": "Opened",
+        "resolved_at": "Resolved",
+        "closed_at": "Closed",
+        "technician": "Agent",
+        "title": "Subject",
+    }
+    assert (saved["time_format"], saved["time_zone"]) == ("%d.%m.%Y %H:%M", "Europe/Berlin")
+    assert saved["priorities"] == {"Critical": "P1", "High": "P2", "Low": "P4"}
+
+    # The guessed mapping is the source's now: the next run names neither format nor mapping,
+    # and the written one reads the file the same way.
+    out = run_command(tmp_path / "export.csv", "--source=desk")
+    assert "Guessed" not in out
+    assert "  unchanged             3" in out
+    out = run_command(
+        tmp_path / "export.csv",
+        "--format=mapped",
+        "--source=desk-again",
+        f"--mapping={tmp_path / 'mapping.json'}",
+        f"--map=*={acme.vendor.slug}",
+    )
+    assert "  created               3" in out
+
+
+def test_an_ambiguous_date_column_stops_the_command_naming_the_column_and_how_to_answer(
+    vendors, tmp_path
+):
+    acme, _ = vendors
+    (tmp_path / "export.csv").write_text(
+        "Ticket No;Team;Severity;Opened\n"
+        "A-1;Service Desk North;High;03/11/2026 14:05\n"
+        "A-2;Service Desk North;Low;04/11/2026 09:00\n",
+        encoding="utf-8",
+    )
+    args = [
+        tmp_path / "export.csv",
+        "--format=mapped",
+        "--source=desk",
+        "--time-zone=Europe/Berlin",
+        f"--map=Service Desk North={acme.vendor.slug}",
+    ]
+    with pytest.raises(CommandError) as refused:
+        run_command(*args)
+
+    assert str(refused.value) == (
+        "Cannot import export.csv yet; still open:\n"
+        "  - the dates in 'Opened' could be day first or month first (no day above 12 in the "
+        "sample, e.g. '03/11/2026 14:05', '04/11/2026 09:00'); settle with "
+        "--time-format '%d/%m/%Y %H:%M' or --time-format '%m/%d/%Y %H:%M'\n"
+        "Answer with the options named, or give a whole mapping with --mapping FILE."
+    )
+    assert not Ticket.objects.exists()
+    assert not ImportRun.objects.exists()
+
+    out = run_command(*args, "--time-format=%d/%m/%Y %H:%M")
+    assert "  created               2" in out
+    assert Ticket.objects.get(external_id="A-2").created_at == nov(4, 8)
+
+
+def test_open_columns_and_unknown_values_are_named_with_the_options_that_settle_them(
+    vendors, tmp_path
+):
+    acme, _ = vendors
+    (tmp_path / "export.csv").write_text(
+        "Ref;Desk;Severity;Created;Opened\n"
+        "A-1;North;Gold;2026-11-16 10:00;2026-11-16 10:01\n"
+        "A-2;North;Low;2026-11-16 11:00;2026-11-16 11:01\n",
+        encoding="utf-8",
+    )
+    args = [tmp_path / "export.csv", "--format=mapped", "--source=desk"]
+    with pytest.raises(CommandError) as refused:
+        run_command(*args)
+    assert str(refused.value).splitlines()[1:4] == [
+        "  - the team (what vendors are mapped from) (attribution): no column looks like the "
+        "team (what vendors are mapped from); settle with --column attribution=COLUMN (one of "
+        "'Ref', 'Desk', 'Severity', 'Created', 'Opened')",
+        "  - the created time (created_at): columns 'Created' and 'Opened' both look like the "
+        "created time, equally closely; say which one; settle with --column created_at=COLUMN "
+        "(one of 'Created', 'Opened')",
+        "  - priority values in 'Severity' not understood: 'Gold' (1 row); accepted: P1, P2, "
+        "P3, P4; settle each with --value 'priority:Gold=P1' (say which)",
+    ]
+
+    out = run_command(
+        *args,
+        "--column=attribution=Desk",
+        "--column=created_at=Created",
+        "--value=priority:Gold=P2",
+        f"--map=North={acme.vendor.slug}",
+    )
+    assert "  created               2" in out
+    first = Ticket.objects.get(external_id="A-1")
+    assert (first.priority, first.created_at, first.status) == ("P2", nov(16, 10), "new")
+
+
+def test_answers_to_the_guess_are_refused_when_a_mapping_is_given_or_misspelt(vendors, tmp_path):
+    (tmp_path / "export.csv").write_text(FOREIGN, encoding="utf-8")
+    with pytest.raises(CommandError, match="'P9' is no priority \\(use P1, P2, P3, P4\\)"):
+        run_command(
+            tmp_path / "export.csv", "--format=mapped", "--source=s", "--value=priority:X=P9"
+        )
+    with pytest.raises(CommandError, match="created_at: the file has no column 'Born'"):
+        run_command(
+            tmp_path / "export.csv", "--format=mapped", "--source=s", "--column=created_at=Born"
+        )
+    with pytest.raises(CommandError, match="--time-format and --value answer the guessed"):
+        run_command(tmp_path / "export.csv", "--format=jira", "--source=s", "--time-format=iso")
+    assert not ImportRun.objects.exists()
+
+
+def test_a_header_only_file_stops_the_command_and_imports_nothing(vendors, tmp_path):
+    (tmp_path / "export.csv").write_text("Ticket No;Team;Severity;Opened\n", encoding="utf-8")
+    with pytest.raises(CommandError, match="the file has a header but no data rows"):
+        run_command(tmp_path / "export.csv", "--format=mapped", "--source=s")
+    assert not ImportRun.objects.exists()

@@ -48,7 +48,7 @@ def test_mapping_round_trips_through_json() -> None:
     ("change", "message"),
     [
         ({"colour": "red"}, "unknown keys colour"),
-        ({"columns": {"external_id": "id"}}, "must be mapped: attribution, priority, status"),
+        ({"columns": {"external_id": "id"}}, "must be mapped: attribution, priority, created_at"),
         ({"columns": {**GERMAN.columns, "mood": "x"}}, "unknown fields: mood"),
         ({"priorities": {"Hoch": "P9"}}, "priorities map to unknown values P9"),
         ({"statuses": {"Offen": "open"}}, "statuses map to unknown values open"),
@@ -143,9 +143,19 @@ def test_a_users_mapping_over_a_cp1252_semicolon_file() -> None:
     assert (second.status, second.channel, second.technician) == ("in_progress", "email", "Renée")
     assert second.created_at == datetime(2026, 7, 1, 7, 0, tzinfo=UTC)  # CEST
     assert second.title == "Zugang für „Projekt Ä“"
-    assert bad_priority == RowError(4, "Priorität", "unknown priority 'Dringend'", "T-3")
+    assert bad_priority == RowError(
+        4,
+        "Priorität",
+        "unknown priority 'Dringend': use one of P1 (or Kritisch), P2 (or Hoch), P3 (or Mittel), "
+        "P4 (or Niedrig), or map 'Dringend' to one of them",
+        "T-3",
+    )
     assert bad_time == RowError(
-        5, "Erstellt", "cannot read the time '17.11.2026 25:00' (expected %d.%m.%Y %H:%M)", "T-4"
+        5,
+        "Erstellt",
+        "cannot read the time '17.11.2026 25:00' (expected %d.%m.%Y %H:%M): day-first, "
+        "24-hour clock, like 31.12.2026 23:59",
+        "T-4",
     )
 
 
@@ -216,7 +226,13 @@ def test_xlsx_with_typed_cells(tmp_path: Path) -> None:
         assert done.status == "resolved" and done.source_sla_met is True
         assert done.resolved_at == datetime(2026, 11, 23, 11, 0, tzinfo=UTC)  # a text cell
         assert still_open.created_at == datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
-        assert error == RowError(4, "Prio", "unknown priority 'Whatever'", "1003")
+        assert error == RowError(
+            4,
+            "Prio",
+            "unknown priority 'Whatever': use one of P1, P2 (or High), P3, P4 (or Low), "
+            "or map 'Whatever' to one of them",
+            "1003",
+        )
     # Recognised as a workbook without its name, and a zipped CSV is not taken for one.
     unnamed = list(mapped.read(io.BytesIO(path.read_bytes()), mapping=mapping))
     assert [r.external_id for r in unnamed] == ["1001", "1002", "1003"]

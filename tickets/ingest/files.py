@@ -8,6 +8,7 @@ needed, never all at once.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import os
@@ -15,7 +16,7 @@ import re
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any, BinaryIO, TextIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -406,6 +407,31 @@ class TimeParser:
 
     def describe(self) -> str:
         return " or ".join("ISO 8601" if f == "iso" else f for f in self.formats)
+
+
+# The last minute of a year, so an example shows which number is the day and which the month.
+_EXAMPLE_TIME = datetime(2026, 12, 31, 23, 59, 58, tzinfo=timezone(timedelta(hours=1)))
+_DATE_PARTS = (("day", ("%d",)), ("month", ("%m", "%b", "%B")), ("year", ("%Y", "%y")))
+
+
+def format_in_words(fmt: str) -> str:
+    """A time format ("iso" or a strptime pattern) as a person reads it, with an example:
+    "%d/%m/%Y %H:%M" -> "day-first, 24-hour clock, like 31/12/2026 23:59"."""
+    if fmt == "iso":
+        return "ISO 8601, like 2026-12-31T23:59:58 or 2026-12-31 23:59:58+01:00"
+    found = []
+    for part, codes in _DATE_PARTS:
+        places = [fmt.find(code) for code in codes if code in fmt]
+        if places:
+            found.append((min(places), part))
+    words = [f"{min(found)[1]}-first"] if len(found) > 1 else []
+    if "%I" in fmt:
+        words.append("12-hour clock with AM/PM" if "%p" in fmt else "12-hour clock")
+    elif "%H" in fmt:
+        words.append("24-hour clock")
+    with contextlib.suppress(ValueError):  # one strftime cannot write: the pattern still says
+        words.append(f"like {_EXAMPLE_TIME.strftime(fmt)}")
+    return ", ".join(words)
 
 
 def cell_text(value: Any) -> str:

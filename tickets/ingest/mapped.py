@@ -2,7 +2,9 @@
 (`mapping.Mapping`); and our own format written (OUR_COLUMNS and write_ours).
 
 The tickets are made by `one_row.one_row_ticket`, as for the Jira and Zendesk readers: a row
-has no history, so the events are synthesised from its timestamps.
+has no history, so the events are synthesised from its timestamps. Without a mapped status
+column, a ticket's status is derived from its resolved and closed times
+(`one_row.derived_status`).
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ from datetime import UTC, datetime
 from typing import Any, BinaryIO, TextIO
 
 from tickets.ingest import files, streams
-from tickets.ingest.mapping import FIELDS, OPTIONAL_FIELDS, REQUIRED_FIELDS, Mapping
-from tickets.ingest.one_row import RowProblem, one_row_ticket, survey_record
+from tickets.ingest.mapping import FIELDS, Mapping
+from tickets.ingest.one_row import RowProblem, derived_status, one_row_ticket, survey_record
 from tickets.ingest.records import CHANNELS, PRIORITIES, STATUSES, RowError, TicketRecord
 
 OUR_COLUMNS = FIELDS  # our own mapped CSV format: exactly our field names, in this order
@@ -39,23 +41,38 @@ def read(
 ) -> Iterator[TicketRecord | RowError]:
     """Tickets from a CSV (possibly compressed) or XLSX file, one per row, through `mapping`.
 
-    The columns of required fields must be present (FormatError at once otherwise, naming the
-    missing and the unexpected ones); mapped columns of optional fields may be absent.
+    The columns of required fields (and a mapped status column) must be present (FormatError
+    at once otherwise, naming the missing and the unexpected ones); mapped columns of optional
+    fields may be absent. `notes` gets what the user should know about the whole file.
     """
     source, head, inner = streams.peek(stream, name=name)
     if files.is_xlsx(head, inner, source):
         table = files.read_xlsx(source, name=inner, sheet=mapping.sheet)
     else:
         table = files.read_csv(source, name=inner, delimiter=mapping.delimiter)
-    required = [mapping.columns[f] for f in REQUIRED_FIELDS]
-    optional = [mapping.columns[f] for f in OPTIONAL_FIELDS if mapping.columns.get(f)]
+    required = mapping.required_columns()
+    optional = mapping.optional_columns()
     remarks = table.notes + files.check_columns(table.header, required, optional, strict=strict)
     absent = [c for c in optional if c not in table.header]
     if absent:
         remarks.append("mapped columns not in the file: " + ", ".join(absent))
+    if mapping.derives_status:
+        remarks.append(_derived_status_note(mapping, table.header))
     if notes is not None:
         notes.extend(remarks)
     return _records(table, mapping)
+
+
+def _derived_status_note(mapping: Mapping, header: list[str]) -> str:
+    note = (
+        "no status column is mapped, so each ticket's status is derived from its resolved and "
+        "closed times: closed if it has a closed time, else resolved if it has a resolved time, "
+        "else open (assigned if it names a technician, new if not); pending or on-hold spells "
+        "cannot be known, so no pauses are counted"
+    )
+    if not any(mapping.columns.get(f) in header for f in ("resolved_at", "closed_at")):
+        note += "; no resolved or closed column is read, so every ticket is open"
+    return note
 
 
 class _Values:
@@ -71,10 +88,19 @@ class _Values:
         self.mapping = mapping
         self.positions = {f: index[c] for f, c in mapping.columns.items() if c and c in index}
         self.parse = files.TimeParser((mapping.time_format,), mapping.time_zone)
+        self.expected_time = (
+            f"(expected {self.parse.describe()}): {files.format_in_words(mapping.time_format)}"
+        )
+        self.derives_status = mapping.derives_status
         self.zone = files.zone(mapping.time_zone)
         self.priorities = _spellings(mapping.priorities, PRIORITIES)
         self.statuses = _spellings(mapping.statuses, STATUSES)
         self.channels = _spellings(mapping.channels, CHANNELS)
+        # What a refused priority or status may be instead, worked out once (not per row).
+        self.accepted = {
+            "priority": _accepted(mapping.priorities, PRIORITIES),
+            "status": _accepted(mapping.statuses, STATUSES),
+        }
         # Their column name for each of our fields, for messages (built once, not per row).
         self.names = {f: mapping.columns.get(f, f) for f in FIELDS}
         self.width = len(table.header)
@@ -110,14 +136,21 @@ class _Values:
             return self.parse(text)
         except ValueError:
             raise RowProblem(
-                self.column(f), f"cannot read the time {text!r} (expected {self.parse.describe()})"
+                self.column(f), f"cannot read the time {text!r} {self.expected_time}"
             ) from None
 
-    def choice(self, value: Any, f: str, spellings: dict[str, str], what: str) -> str:
+    def choice(self, value: Any, f: str, spellings: dict[str, str]) -> str:
+        """A priority or status (`f`) as ours; a RowProblem listing the accepted values."""
         text = _text(value)
         found = spellings.get(text) or spellings.get(_key(text))
         if found is None:
-            reason = f"unknown {what} {text!r}" if text else f"empty {what}"
+            accepted = f"use one of {self.accepted[f]}"
+            if text:
+                reason = f"unknown {f} {text!r}: {accepted}, or map {text!r} to one of them"
+            elif f == "priority":
+                reason = f"empty priority: {accepted}, or give the mapping a default priority"
+            else:
+                reason = f"empty status: {accepted}"
             raise RowProblem(self.column(f), reason)
         return found
 
@@ -158,6 +191,15 @@ def _spellings(theirs: dict[str, str], ours: Iterable[str]) -> dict[str, str]:
     exact = {v: v for v in ours} | dict(theirs)
     spellings.update({k: v for k, v in exact.items() if spellings.get(_key(k)) == v})
     return spellings
+
+
+def _accepted(theirs: dict[str, str], ours: Iterable[str]) -> str:
+    """Our values, each with the file's own spellings mapped to it: "P1 (or Kritisch), P2"."""
+    spelt: dict[str, list[str]] = {}
+    for spelling, value in theirs.items():
+        if _key(spelling) != _key(value):
+            spelt.setdefault(value, []).append(spelling)
+    return ", ".join(f"{v} (or {', '.join(spelt[v])})" if v in spelt else v for v in ours)
 
 
 def _records(table: files.Table, mapping: Mapping) -> Iterator[TicketRecord | RowError]:
@@ -212,8 +254,8 @@ def _ticket(row: int, raw: tuple[Any, ...], external_id: str, v: _Values) -> Tic
     if m.default_priority and not _text(priority_raw):
         priority = m.default_priority
     else:
-        priority = v.choice(priority_raw, "priority", v.priorities, "priority")
-    status = v.choice(status_raw, "status", v.statuses, "status")
+        priority = v.choice(priority_raw, "priority", v.priorities)
+    status = "" if v.derives_status else v.choice(status_raw, "status", v.statuses)
     created = time(created_raw, "created_at")
     if created is None:
         raise RowProblem(v.column("created_at"), "empty creation time")
@@ -227,6 +269,10 @@ def _ticket(row: int, raw: tuple[Any, ...], external_id: str, v: _Values) -> Tic
         except ValueError:
             raise RowProblem(v.column("survey_score"), f"{score_text!r} is not a score") from None
     answered = time(answered_raw, "survey_answered_at") or resolved or updated
+    closed = time(closed_raw, "closed_at")
+    technician = _text(technician)
+    if not status:
+        status = derived_status(resolved_at=resolved, closed_at=closed, technician=technician)
     channel_text = _text(channel)
     return one_row_ticket(
         row=row,
@@ -237,9 +283,9 @@ def _ticket(row: int, raw: tuple[Any, ...], external_id: str, v: _Values) -> Tic
         created_at=created,
         updated_at=updated,
         resolved_at=resolved,
-        closed_at=time(closed_raw, "closed_at"),
+        closed_at=closed,
         first_response_at=time(first_response_raw, "first_response_at"),
-        technician=_text(technician),
+        technician=technician,
         category=_text(category),
         requester=_text(requester),
         channel=v.channels.get(channel_text) or v.channels.get(_key(channel_text), "other"),

@@ -15,8 +15,13 @@ from typing import Any
 from tickets.ingest import files
 from tickets.ingest.records import CHANNELS, PRIORITIES, STATUSES
 
-REQUIRED_FIELDS = ("external_id", "attribution", "priority", "status", "created_at")
-OPTIONAL_FIELDS = (
+# In this order: our own format's columns (mapped.OUR_COLUMNS) and a row's values are read so.
+FIELDS = (
+    "external_id",
+    "attribution",
+    "priority",
+    "status",
+    "created_at",
     "resolved_at",
     "closed_at",
     "updated_at",
@@ -34,7 +39,12 @@ OPTIONAL_FIELDS = (
     "reassignment_count",
     "escalated",
 )
-FIELDS = REQUIRED_FIELDS + OPTIONAL_FIELDS
+# The status is not required: many exports have none, and their resolved and closed times
+# say which tickets are done (Mapping.derives_status).
+REQUIRED_FIELDS = ("external_id", "attribution", "priority", "created_at")
+OPTIONAL_FIELDS = tuple(f for f in FIELDS if f not in REQUIRED_FIELDS)
+# Shown when a time format is refused: the common ones, in words and as the pattern.
+TIME_FORMAT_EXAMPLES = ("%d/%m/%Y %H:%M", "%m/%d/%Y %I:%M %p", "%Y-%m-%d %H:%M:%S")
 TIME_FIELDS = frozenset(
     {"created_at", "resolved_at", "closed_at", "updated_at", "first_response_at"}
     | {"survey_answered_at"}
@@ -45,7 +55,8 @@ TIME_FIELDS = frozenset(
 class Mapping:
     """How one source's spreadsheet maps onto our ticket fields.
 
-    columns: our field -> their column name (REQUIRED_FIELDS must be mapped).
+    columns: our field -> their column name (REQUIRED_FIELDS must be mapped). Without a
+    status column the status is derived from the resolved and closed times (derives_status).
     priorities / statuses / channels: their value -> ours (matched ignoring case and extra
     spaces); our own values are always accepted too. An unknown priority or status is a row
     error; an unknown channel reads as "other".
@@ -71,7 +82,7 @@ class Mapping:
         problems = []
         unknown = sorted(set(self.columns) - set(FIELDS))
         if unknown:
-            problems.append("unknown fields: " + ", ".join(unknown))
+            problems.append(f"unknown fields: {', '.join(unknown)} (use {', '.join(FIELDS)})")
         unmapped = [f for f in REQUIRED_FIELDS if not self.columns.get(f)]
         if unmapped:
             problems.append("fields that must be mapped: " + ", ".join(unmapped))
@@ -88,17 +99,41 @@ class Mapping:
         if self.default_priority and self.default_priority not in PRIORITIES:
             problems.append(f"default_priority must be one of {', '.join(PRIORITIES)}")
         if self.survey_scale not in (5, 10):
-            problems.append("survey_scale must be 5 or 10")
+            problems.append("survey_scale must be 5 or 10 (5: CSAT 1..5, 10: NPS 0..10)")
         if self.delimiter is not None and len(self.delimiter) != 1:
-            problems.append("delimiter must be one character")
+            problems.append("delimiter must be one character (such as , ; | or a tab)")
         if self.time_format != "iso" and "%" not in self.time_format:
-            problems.append("time_format must be 'iso' or a strptime pattern like %d/%m/%Y %H:%M")
+            common = ", ".join(f"{f} ({files.format_in_words(f)})" for f in TIME_FORMAT_EXAMPLES)
+            problems.append(
+                "time_format must be 'iso' or a strptime pattern like %d/%m/%Y %H:%M"
+                f" (common ones: {common})"
+            )
         try:
             files.zone(self.time_zone)
         except ValueError as exc:
             problems.append(str(exc))
         if problems:
             raise ValueError("invalid mapping: " + "; ".join(problems))
+
+    @property
+    def derives_status(self) -> bool:
+        """No status column is mapped: each ticket's status comes from its times."""
+        return not self.columns.get("status")
+
+    def required_columns(self) -> list[str]:
+        """The columns a file must have, in the order of FIELDS: the required fields', and the
+        status column if one is mapped (a status derived from the times instead would lose the
+        pauses of pending tickets, so a mapped one that is missing stops the file)."""
+        return [
+            self.columns[f]
+            for f in FIELDS
+            if f in REQUIRED_FIELDS or (f == "status" and not self.derives_status)
+        ]
+
+    def optional_columns(self) -> list[str]:
+        """The other mapped columns: a file may lack them (its values are then empty)."""
+        required = set(self.required_columns())
+        return [c for f in OPTIONAL_FIELDS if (c := self.columns.get(f)) and c not in required]
 
     def to_dict(self) -> dict[str, Any]:
         """A plain, JSON-serialisable dict; Mapping.from_dict(m.to_dict()) == m."""
@@ -109,10 +144,12 @@ class Mapping:
         """A Mapping from a plain dict; ValueError naming what is wrong."""
         if not isinstance(data, dict):
             raise ValueError("invalid mapping: expected an object")
-        known = set(cls.__dataclass_fields__)
-        extra = sorted(set(data) - known)
+        known = list(cls.__dataclass_fields__)
+        extra = sorted(set(data) - set(known))
         if extra:
-            raise ValueError("invalid mapping: unknown keys " + ", ".join(extra))
+            raise ValueError(
+                f"invalid mapping: unknown keys {', '.join(extra)} (use {', '.join(known)})"
+            )
         if "columns" not in data:
             raise ValueError("invalid mapping: 'columns' is required")
         for key in ("columns", "priorities", "statuses", "channels"):

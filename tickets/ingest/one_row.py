@@ -1,7 +1,8 @@
 """One row, one ticket: what the readers of exports with a row per ticket share (the mapped
 reader, Jira, Zendesk).
 
-A row has no history, so `one_row_ticket` synthesises the events from its timestamps.
+A row has no history, so `one_row_ticket` synthesises the events from its timestamps;
+`derived_status` is a row's status when its export has none.
 `tickets_by_row` turns rows into tickets or row errors; a `RowProblem` raised while building
 one rejects its row naming the column.
 """
@@ -53,6 +54,26 @@ def tickets_by_row(
 
 
 _AT = operator.attrgetter("at")
+
+
+def derived_status(
+    *, resolved_at: datetime | None, closed_at: datetime | None, technician: str
+) -> str:
+    """The status of a row whose export has no status column, from its times: closed if it
+    has a closed time, else resolved if it has a resolved time, else open.
+
+    An open ticket is "assigned" when it names its technician, else "new": the two statuses
+    one_row_ticket's synthesised events can tell apart (the assigned event), and neither
+    pauses the clock nor counts as a response (METRICS.md, tickets/facts.py), so the facts are
+    those the same ticket would have with either status given. A pending, on-hold or
+    in-progress ticket cannot be told from the times: without a status column its pauses are
+    unknown, which the reader's notes say.
+    """
+    if closed_at is not None:
+        return "closed"
+    if resolved_at is not None:
+        return "resolved"
+    return "assigned" if technician else "new"
 
 
 def one_row_ticket(

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import json
 import sys
+from itertools import islice
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
+from tickets.ingest import mapping as mapping_module
+from tickets.ingest.guess import VALUE_FIELDS, Guess, Question, guess_mapping
 from tickets.ingest.records import FormatError
-from tickets.ingest.services import attribution_rule_set, import_file
+from tickets.ingest.selectors import source_mapping_get
+from tickets.ingest.services import attribution_rule_set, file_table, import_file
 from tickets.ingest.sources import FORMATS
 from tickets.ingest.upsert import BATCH_SIZE
 from tickets.models import ImportRun
@@ -19,6 +23,7 @@ from vendors.models import Contract, Vendor
 
 ERRORS_SHOWN = 20
 UNMAPPED_SHOWN = 20
+GUESS_ROWS = 1000  # rows the mapping is guessed from
 
 
 def _positive(value: str) -> int:
@@ -33,7 +38,9 @@ class Command(BaseCommand):
         "Import tickets from a ServiceNow, VINST, Jira, Zendesk or mapped CSV/XLSX export "
         "(.gz, .xz and .zip too). Tickets are written by (source, id): importing a file again "
         "changes only what changed. Reader options are saved per source and reused when "
-        "omitted; --map adds attribution rules before importing."
+        "omitted; --map adds attribution rules before importing. A mapped file without a "
+        "mapping has its columns, time format and values guessed; what is left open stops the "
+        "import, naming the option that settles it."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -52,7 +59,34 @@ class Command(BaseCommand):
         parser.add_argument(
             "--mapping",
             type=Path,
-            help="mapped format: a JSON file with the column mapping (default: our own columns).",
+            help="mapped format: a JSON file with the column mapping (default: the source's "
+            "saved one, else guessed from the file and printed with its reasons).",
+        )
+        parser.add_argument(
+            "--save-mapping",
+            type=Path,
+            metavar="FILE",
+            help="mapped format: write the mapping used (guessed or given) as JSON, for --mapping.",
+        )
+        parser.add_argument(
+            "--column",
+            action="append",
+            default=[],
+            metavar="FIELD=COLUMN",
+            help="mapped format, guessing: read our FIELD from their COLUMN (empty: none).",
+        )
+        parser.add_argument(
+            "--time-format",
+            metavar="PATTERN",
+            help="mapped format, guessing: how times are written (iso, %%d/%%m/%%Y %%H:%%M ...).",
+        )
+        parser.add_argument(
+            "--value",
+            action="append",
+            default=[],
+            metavar="FIELD:THEIRS=OURS",
+            help="mapped format, guessing: a priority, status or channel value, e.g. "
+            "'priority:Sehr dringend=P1'.",
         )
         parser.add_argument(
             "--attribute-by",
@@ -92,6 +126,19 @@ class Command(BaseCommand):
         }
         if options["mapping"] is not None:
             reader_options["mapping"] = _read_json(options["mapping"])
+        elif _guesses(source, options["format"]):
+            guessed = self._guess(path, options)
+            if guessed is not None:
+                reader_options["mapping"] = guessed
+        elif options["column"] or options["time_format"] or options["value"]:
+            raise CommandError(
+                "--column, --time-format and --value answer the guessed mapping of the mapped "
+                "format; this import uses a given or saved mapping (edit it with --mapping)."
+            )
+        if options["save_mapping"] is not None:
+            if _format_of(source, options["format"]) != "mapped":
+                raise CommandError("--save-mapping writes the mapping of the mapped format only")
+            _save_mapping(options["save_mapping"], source, reader_options)
 
         bar = tqdm(
             unit="ticket",
@@ -117,6 +164,50 @@ class Command(BaseCommand):
         if options["verbosity"] > 0:
             self.stdout.write(summary(run))
 
+    def _guess(self, path: Path, options: dict) -> dict | None:
+        """The mapping guessed from the file and the answers given; None for a file in our
+        own format. CommandError naming what is left open and how to settle it."""
+        try:
+            table = file_table(path, name=path.name)
+        except (FormatError, ValueError) as exc:
+            raise CommandError(f"{path.name}: {exc}") from None
+        try:
+            rows = [cells for _, cells in islice(table.rows, GUESS_ROWS)]
+        except FormatError as exc:
+            raise CommandError(f"{path.name}: {exc}") from None
+        finally:
+            close = getattr(table.rows, "close", None)
+            if close is not None:
+                close()
+        answered = options["column"] or options["time_format"] or options["value"]
+        if not answered and set(mapping_module.REQUIRED_FIELDS) <= set(table.header):
+            return None  # our own columns: read as they are
+        try:
+            guess = guess_mapping(
+                table.header,
+                rows,
+                columns=_pairs(options["column"], "--column", "FIELD=COLUMN"),
+                time_format=options["time_format"],
+                values=_values(options["value"]),
+            )
+        except ValueError as exc:
+            raise CommandError(f"{path.name}: {exc}") from None
+        if options["verbosity"] > 0:
+            self.stdout.write(f"Guessed the mapping of {path.name} from {guess.rows:,} rows:")
+            for line in guess.lines():
+                self.stdout.write(f"  {line}")
+        questions = guess.questions
+        if questions:
+            raise CommandError(
+                f"Cannot import {path.name} yet; still open:\n"
+                + "\n".join(f"  - {q.text}{_settle(q, guess)}" for q in questions)
+                + "\nAnswer with the options named, or give a whole mapping with --mapping FILE."
+            )
+        try:
+            return guess.mapping(time_zone=options["time_zone"] or "UTC").to_dict()
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
+
     def _map(self, source: str, spec: str, verbosity: int) -> None:
         value, sep, target = spec.rpartition("=")
         if not sep or not target:
@@ -139,6 +230,82 @@ class Command(BaseCommand):
             raise CommandError(f"--map {spec!r}: {'; '.join(exc.messages)}") from None
         if verbosity > 0:
             self.stdout.write(f"Mapped {rule.value!r} of {source} to {rule.contract}")
+
+
+def _format_of(source: str, format: str | None) -> str | None:
+    """The format given, else the one saved for the source."""
+    if format is not None:
+        return format
+    saved = source_mapping_get(source=source)
+    return saved.format if saved is not None else None
+
+
+def _guesses(source: str, format: str | None) -> bool:
+    """Whether the mapping of a mapped import is to be guessed: none given, none saved."""
+    if _format_of(source, format) != "mapped":
+        return False
+    saved = source_mapping_get(source=source)
+    return saved is None or saved.format != "mapped" or "mapping" not in saved.options
+
+
+def _pairs(specs: list[str], option: str, form: str) -> dict[str, str]:
+    pairs = {}
+    for spec in specs:
+        key, sep, value = spec.partition("=")
+        if not sep or not key.strip():
+            raise CommandError(f"{option} {spec!r}: write {form}")
+        pairs[key.strip()] = value.strip()
+    return pairs
+
+
+def _values(specs: list[str]) -> dict[str, dict[str, str]]:
+    values: dict[str, dict[str, str]] = {}
+    for spec in specs:
+        f, _, rest = spec.partition(":")
+        theirs, sep, ours = rest.rpartition("=")
+        f, ours = f.strip(), ours.strip()
+        if f not in VALUE_FIELDS or not sep:
+            raise CommandError(
+                f"--value {spec!r}: write FIELD:THEIRS=OURS, FIELD one of {', '.join(VALUE_FIELDS)}"
+            )
+        if ours not in VALUE_FIELDS[f]:
+            raise CommandError(
+                f"--value {spec!r}: {ours!r} is no {f} (use {', '.join(VALUE_FIELDS[f])})"
+            )
+        values.setdefault(f, {})[theirs.strip()] = ours
+    return values
+
+
+def _settle(question: Question, guess: Guess) -> str:
+    """How to answer an open question from the command line."""
+    if question.topic == "time_format":
+        choices = question.choices or ("iso", "%d.%m.%Y %H:%M", "%m/%d/%Y %I:%M %p")
+        return "; settle with " + " or ".join(f"--time-format '{c}'" for c in choices)
+    if question.topic.endswith(" values"):
+        f = question.topic.removesuffix(" values")
+        unknown = next(v.value for v in guess.values[f] if not v.suggestion)
+        return f"; settle each with --value '{f}:{unknown}={VALUE_FIELDS[f][0]}' (say which)"
+    if question.topic in mapping_module.FIELDS:
+        columns = question.choices or tuple(guess.header)
+        listed = ", ".join(repr(c) for c in columns)
+        return f"; settle with --column {question.topic}=COLUMN (one of {listed})"
+    return ""
+
+
+def _save_mapping(path: Path, source: str, reader_options: dict) -> None:
+    """Writes the mapping this import reads the file with: given, guessed, saved or ours."""
+    data = reader_options.get("mapping")
+    if data is None:
+        saved = source_mapping_get(source=source)
+        if saved is not None and saved.format == "mapped" and "mapping" in saved.options:
+            data = saved.options["mapping"]
+        else:
+            data = mapping_module.Mapping.ours().to_dict()
+    data = dict(data, time_zone=reader_options.get("time_zone") or data.get("time_zone", "UTC"))
+    try:
+        path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise CommandError(f"--save-mapping {path}: {exc}") from None
 
 
 def _read_json(path: Path) -> dict:

@@ -255,6 +255,35 @@ PAGES: dict[str, Entry] = {
         mirror=True,
     ),
     "audit": Entry(_fixed("/audit/"), MANAGERS, "login 405 403 403 403"),
+    # Vendor and contract set-up (managers only); an empty form comes back with its errors.
+    "setup": Entry(_fixed("/setup/"), MANAGERS, "login 405 403 403 403"),
+    "setup-vendors": Entry(_fixed("/setup/vendors/"), MANAGERS, "login 405 403 403 403"),
+    "setup-vendor-new": Entry(_fixed("/setup/vendors/new/"), MANAGERS, MANAGERS),
+    "setup-vendor-edit": Entry(
+        lambda s, k: f"/setup/vendors/{_slug(s, k)}/edit/", MANAGERS, MANAGERS, mirror=True
+    ),
+    "setup-contract-new": Entry(
+        lambda s, k: f"/setup/vendors/{_slug(s, k)}/contracts/new/",
+        MANAGERS,
+        MANAGERS,
+        mirror=True,
+    ),
+    "setup-contract-edit": Entry(
+        lambda s, k: f"/setup/contracts/{s.side[k].contract.pk}/", MANAGERS, MANAGERS, mirror=True
+    ),
+    # SLA set-up (managers only); an empty form comes back with its errors.
+    "setup-policies": Entry(_fixed("/setup/policies/"), MANAGERS, "login 405 403 403 403"),
+    "setup-policy-new": Entry(_fixed("/setup/policies/new/"), MANAGERS, MANAGERS),
+    "setup-policy-edit": Entry(
+        lambda s, k: f"/setup/policies/{s.side['a'].contract.sla_policy_id}/", MANAGERS, MANAGERS
+    ),
+    "setup-calendars": Entry(_fixed("/setup/calendars/"), MANAGERS, "login 405 403 403 403"),
+    "setup-calendar-new": Entry(_fixed("/setup/calendars/new/"), MANAGERS, MANAGERS),
+    "setup-calendar-edit": Entry(
+        lambda s, k: f"/setup/calendars/{s.side['a'].contract.sla_policy.calendar_id}/",
+        MANAGERS,
+        MANAGERS,
+    ),
     "api-schema": Entry(_fixed("/api/schema/"), "403 200 200 200 200", "403 405 405 405 405"),
     "api-docs": Entry(_fixed("/api/docs/"), "403 200 200 200 200", "403 405 405 405 405"),
 }

@@ -213,6 +213,7 @@ def connect() -> None:
     from vendors import models as v
 
     for model in (
+        v.Vendor,
         v.Contract,
         v.SlaPolicy,
         v.SlaTarget,

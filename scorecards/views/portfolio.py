@@ -10,9 +10,11 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.urls import path
 
 from common.pages import STAFF_ROLES, page_for
+from common.roles import MANAGER
 from scorecards import charts
 from scorecards.selectors import (
     StoredFigure,
@@ -39,6 +41,7 @@ from scorecards.views.tiles import (
 )
 from vendors.models import Vendor
 from vendors.selectors import vendors_visible_to
+from vendors.selectors_setup import install_has_no_vendor
 
 SPARK_PERIODS = 12
 PORTFOLIO_METRICS = (
@@ -72,6 +75,9 @@ def portfolio(request: HttpRequest) -> HttpResponse:
     filters = PageFilters.from_request(request)
     period = filters.period
     vendors = list(vendors_visible_to(request.user).filter(active=True))
+    if not vendors and request.role == MANAGER and install_has_no_vendor():
+        # A fresh install: the manager's first stop is the set-up checklist.
+        return redirect("setup")
     contracts = contracts_for_vendors(vendors=vendors)
     contract = picked_contract(request, filters, contracts)
     if contract is not None:

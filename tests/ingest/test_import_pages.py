@@ -391,12 +391,14 @@ def test_a_mapped_file_imports_through_its_mapping_which_is_then_offered_again(
     run = upload_mapped(manager)
     page = manager.get(reverse("import-mapping", args=[run.pk]))
     groups = {group: seen for group, _, seen in page.context["spelling_groups"]}
-    # Only "Status" is named like one of our fields, so only it is prefilled and sampled.
+    # The shared guesser prefills the German columns (issue #13; before, only "Status",
+    # named like one of our fields, was prefilled and sampled).
     assert page.context["form"].initial["col_status"] == "Status"
+    assert page.context["form"].initial["col_priority"] == "Priorität"
     assert groups == {
-        "priority": [],
+        "priority": ["Dringend", "Hoch", "Mittel", "Niedrig"],
         "status": ["Gelöst", "In Bearbeitung", "Offen"],
-        "channel": [],
+        "channel": ["E-Mail", "Telefon"],
     }
     response = manager.post(reverse("import-mapping", args=[run.pk]), GERMAN_FORM)
     assert response["Location"] == reverse("import-preview", args=[run.pk])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -21,6 +22,8 @@ from common.pages import page_for
 from common.roles import MANAGER
 from tickets import tasks
 from tickets.ingest import services
+from tickets.ingest import services_guided as guided
+from tickets.ingest.mapping import FIELDS
 from tickets.ingest.records import RowError
 from tickets.ingest.run_selectors import (
     UNMAPPED_SHOWN,
@@ -85,6 +88,34 @@ def _pending(request: HttpRequest, run: ImportRun) -> HttpResponse | None:
     return None
 
 
+def _answers(data, saved: dict | None) -> dict:
+    """The answers to pass the guesser: the columns and time format posted, else the saved
+    mapping's (with its spellings); none for a first visit."""
+    if data:
+        return {
+            "columns": {f: data.get(f"col_{f}", "") for f in FIELDS},
+            "time_format": (data.get("time_pattern") or data.get("time_format") or "").strip()
+            or None,
+        }
+    if saved:
+        return {
+            "columns": {f: saved.get("columns", {}).get(f, "") for f in FIELDS},
+            "time_format": saved.get("time_format") or None,
+            "values": {
+                "priority": saved.get("priorities", {}),
+                "status": saved.get("statuses", {}),
+                "channel": saved.get("channels", {}),
+            },
+        }
+    return {}
+
+
+def _mapping_problem(request: HttpRequest, run: ImportRun, problem: str) -> HttpResponse:
+    form = MappingForm(columns=[])
+    context = {"run": run, "form": form, "columns": [], "problem": problem}
+    return render(request, "tickets/imports/mapping.html", context)
+
+
 @page_for(MANAGER)
 @require_http_methods(["GET", "POST"])
 def import_mapping(request: HttpRequest, run_id: int) -> HttpResponse:
@@ -93,50 +124,81 @@ def import_mapping(request: HttpRequest, run_id: int) -> HttpResponse:
         return redirect("import-preview", run_id=run.pk)
     if elsewhere := _pending(request, run):
         return elsewhere
-    path = services.upload_path(run)
-    columns: list[str] = []
-    problem = ""
-    if path is None:
-        problem = "The uploaded file is no longer there; upload it again."
-    else:
-        mapping = run.options.get("mapping")
-        try:
-            table = services.file_table(path, name=run.file_name, mapping=mapping)
-            columns = table.header
-            close = getattr(table.rows, "close", None)
-            if close is not None:
-                close()
-        except ValueError as exc:  # FormatError too
-            problem = str(exc)
+    try:
+        sample = guided.upload_sample(run=run)
+        guessed = guided.sample_guess(sample)  # the guesser's own view, for its reasons
+    except ValueError as exc:  # FormatError too
+        return _mapping_problem(request, run, str(exc))
     saved = run.options.get("mapping") or source_mapping_options(
         source=run.source, format="mapped"
     ).get("mapping")
+    answers = _answers(request.POST if request.method == "POST" else None, saved)
+    try:
+        current = guided.sample_guess(sample, **answers) if answers else guessed
+    except ValueError:
+        current = guessed
+    team_column = current.column("attribution")
+    teams = [(t, n) for t, n in sample.counts(team_column) if t]
     form = MappingForm(
-        request.POST or None, columns=columns, initial=MappingForm.initial_for(saved, columns)
+        request.POST or None,
+        columns=sample.header,
+        guess=current,
+        teams=teams,
+        contracts=guided.contracts_to_attribute(),
+        initial=MappingForm.initial_for(
+            saved,
+            sample.header,
+            guess=guessed,
+            teams=guided.team_suggestions(source=run.source, teams=[t for t, _ in teams]),
+        ),
     )
-    if request.method == "POST" and not problem and form.is_valid():
+    if request.method == "POST" and form.is_valid():
         try:
-            services.import_run_set_mapping(run=run, mapping=form.mapping())
+            with transaction.atomic():
+                services.import_run_set_mapping(run=run, mapping=form.mapping())
+                if choices := form.team_choices():
+                    guided.team_rules_set(
+                        source=run.source,
+                        choices=choices,
+                        start_date=guided.earliest_created(run=run),
+                        template_key=form.cleaned_data["new_vendor_template"]
+                        or guided.DEFAULT_TEMPLATE,
+                    )
         except ValidationError as exc:
+            run.refresh_from_db()
             _add_errors(form, exc)
         else:
             return redirect("import-preview", run_id=run.pk)
-    # The spellings the file uses, for the columns mapped so far (saved or prefilled).
-    mapped_now = {
-        f: (form.data.get(f"col_{f}") if form.is_bound else form.initial.get(f"col_{f}")) or ""
-        for f in ("priority", "status", "channel")
-    }
-    seen = services.file_values_seen(run=run, columns=mapped_now) if columns else {}
+    rows = [
+        {
+            "name": name,
+            "required": required,
+            "field": field,
+            "guess": guessed.columns[name],
+            "samples": sample.column_values(current.column(name)),
+        }
+        for name, required, field in form.field_rows
+    ]
     return render(
         request,
         "tickets/imports/mapping.html",
         {
             "run": run,
             "form": form,
-            "columns": columns,
-            "problem": problem,
+            "columns": sample.header,
+            "column_samples": [(c, sample.column_values(c)) for c in sample.header if c],
+            "field_rows": rows,
+            "time_guess": guessed.time,
+            "time_question": not guessed.time.format and not current.time.format,
+            "status_derived": not current.column("status"),
+            "value_groups": [(g, form.value_rows[g]) for g in form.value_rows],
+            "team_column": team_column,
+            "sample_rows": len(sample.rows),
+            "sample_more": sample.more,
+            # (group, its spelling fields, the values of its column in the file)
             "spelling_groups": [
-                (group, fields, seen.get(group, [])) for group, fields in form.spelling_groups
+                (g, fields, sorted(v.value for v in current.values.get(g, [])))
+                for g, fields in form.spelling_groups
             ],
         },
     )
@@ -166,6 +228,7 @@ def import_preview(request: HttpRequest, run_id: int) -> HttpResponse:
     if run.format == "mapped" and "mapping" not in run.options:
         return redirect("import-mapping", run_id=run.pk)
     preview = services.import_run_preview(run=run)
+    zone = _file_zone(run)
     targets = attribution_targets_of(source=run.source)
     rows = []
     for record in preview.records:
@@ -179,13 +242,38 @@ def import_preview(request: HttpRequest, run_id: int) -> HttpResponse:
                 "rows": (record.row, record.last_row or record.row),
                 "target": target,
                 "events": len(record.events),
+                # as text: the date filter would turn an aware time back to the site's zone
+                "created_local": _local(record.created_at, zone),
+                "resolved_local": _local(record.resolved_at, zone),
             }
         )
+    mapping = run.options.get("mapping") or {}
     return render(
         request,
         "tickets/imports/preview.html",
-        {"run": run, "preview": preview, "rows": rows, "preview_size": services.PREVIEW_ROWS},
+        {
+            "run": run,
+            "preview": preview,
+            "rows": rows,
+            "preview_size": services.PREVIEW_ROWS,
+            "zone_name": zone.key,
+            "status_derived": run.format == "mapped"
+            and not (mapping.get("columns") or {}).get("status"),
+        },
     )
+
+
+def _file_zone(run: ImportRun) -> ZoneInfo:
+    """The zone the file's times are written in (shown beside UTC in the preview)."""
+    name = (run.options.get("mapping") or {}).get("time_zone") or run.options.get("time_zone")
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ValueError, KeyError):
+        return ZoneInfo("UTC")
+
+
+def _local(moment, zone: ZoneInfo) -> str:
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
 def _percent(run: ImportRun) -> float | None:

@@ -626,3 +626,36 @@ def test_a_time_column_with_values_that_are_no_times_is_asked_about_naming_them(
             "cannot tell the time format of 'Created': values that are not times: 'soon'",
         )
     ]
+
+
+def test_a_french_ticket_number_header_written_with_the_numero_sign_is_understood():
+    header, rows = table(
+        """
+N° de ticket;Date de création;Groupe d'affectation;Priorité
+T-1;03/11/26 09:15;Support N1;Haute
+T-2;14/11/26 10:02;Support N2;Basse
+""",
+        delimiter=";",
+    )
+    guess = guess_mapping(header, rows)
+
+    assert guess.columns["external_id"].column == "N° de ticket"
+    assert guess.columns["external_id"].reason == "header 'N° de ticket' means the ticket number"
+    assert guess.time.format == "%d/%m/%y %H:%M"
+    assert guess.questions == []
+
+
+def test_a_column_of_distinct_ids_is_the_ticket_number_when_no_header_says_so():
+    header = ["Vorgang", "Gruppe", "Prio", "Erstellt"]
+    rows = [
+        ["INC-1001", "Service Desk", "Hoch", "03.11.2026 09:15"],
+        ["INC-1002", "Service Desk", "Mittel", "13.11.2026 10:02"],
+        ["SR#88", "Netzwerk", "Hoch", "14.11.2026 14:30"],
+    ]
+    guess = guess_mapping(header, rows)
+
+    assert (guess.columns["external_id"].column, guess.columns["external_id"].reason) == (
+        "Vorgang",
+        "values of 'Vorgang' are distinct ids, like 'INC-1001'",
+    )
+    assert guess.questions == []

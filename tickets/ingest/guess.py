@@ -324,6 +324,10 @@ def guess_mapping(
     return Guess(header, len(sample), chosen, time, found)
 
 
+# A ticket id as tools write them: 4711, INC0012345, T-1, SR#88, REQ/2026/17.
+_ID = re.compile(r"^#?[A-Za-z]{0,8}[-_#/]?(?:\d{4}[-/])?\d+$")
+
+
 def _filled(value: Any) -> bool:
     return value is not None and bool(files.cell_text(value))
 
@@ -453,10 +457,10 @@ def _by_values(
                 c not in taken
                 and len(texts) > 1
                 and len(set(texts)) == len(texts)
-                and all(t.isdigit() for t in texts)
+                and all(_ID.match(t) for t in texts)
             ):
                 chosen["external_id"] = ColumnGuess(
-                    "external_id", c, f"values of {c!r} are distinct whole numbers"
+                    "external_id", c, f"values of {c!r} are distinct ids, like {texts[0]!r}"
                 )
                 taken.add(c)
                 break

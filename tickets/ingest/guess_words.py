@@ -17,7 +17,10 @@ _HEADERS = {
     "external_id": (
         "ticket id|ticket number|ticket no|ticket nr|incident id|incident number|issue key|"
         "case number|case id|request id|ticketnummer|ticket nummer|vorgangsnummer|"
-        "numéro de ticket|id du ticket|n ticket|numero ticket|id ticket|numero del ticket",
+        "numéro de ticket|id du ticket|n ticket|numero ticket|id ticket|numero del ticket|"
+        "n° de ticket|no de ticket|n° incident|numéro d'incident|numéro de l'incident|"
+        "référence du ticket|ticket-nr|nr ticket|meldungsnummer|störungsnummer|fallnummer|"
+        "incidentnummer|n. ticket|numero richiesta|id richiesta|codice ticket|numero incidente",
         "issue id",
         "id|key|number|no|nr|ref|reference|#|ticket|incident|nummer|numéro|numero|référence|"
         "riferimento",

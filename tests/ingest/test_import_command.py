@@ -691,3 +691,42 @@ def test_a_header_only_file_stops_the_command_and_imports_nothing(vendors, tmp_p
     with pytest.raises(CommandError, match="the file has a header but no data rows"):
         run_command(tmp_path / "export.csv", "--format=mapped", "--source=s")
     assert not ImportRun.objects.exists()
+
+
+def test_values_past_the_guessed_rows_are_counted_over_the_whole_file(vendors, tmp_path):
+    acme, _ = vendors
+    lines = ["Ticket No;Team;Severity;Opened"]
+    lines += [f"A-{n};North;Low;16.11.2026 10:00" for n in range(1, 1001)]
+    lines += ["A-1001;North;Critical;16.11.2026 13:00"]  # the one critical ticket, row 1,001
+    (tmp_path / "export.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    args = [
+        tmp_path / "export.csv",
+        "--format=mapped",
+        "--source=big",
+        f"--map=North={acme.vendor.slug}",
+    ]
+
+    out = run_command(*args)
+
+    assert "Guessed the mapping of export.csv from 1,000 rows:" in out
+    assert "  priority value       'Low' (1000 rows) -> P4" in out
+    assert "  priority value       'Critical' (1 row) -> P1" in out
+    assert f"  created    {1001:>12,}" in out
+    assert f"  rejected   {0:>12,}" in out
+    assert Ticket.objects.get(external_id="A-1001").priority == "P1"
+
+
+def test_an_unknown_value_past_the_guessed_rows_stops_the_command_before_anything_is_written(
+    vendors, tmp_path
+):
+    acme, _ = vendors
+    lines = ["Ticket No;Team;Severity;Opened"]
+    lines += [f"A-{n};North;Low;16.11.2026 10:00" for n in range(1, 1001)]
+    lines += ["A-1001;North;Gold;16.11.2026 13:00"]
+    (tmp_path / "export.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    with pytest.raises(CommandError) as refused:
+        run_command(tmp_path / "export.csv", "--format=mapped", "--source=big2")
+
+    assert "priority values in 'Severity' not understood: 'Gold' (1 row)" in str(refused.value)
+    assert not Ticket.objects.exists()

@@ -226,6 +226,27 @@ class Guess:
                 )
         return open_
 
+    def recount_values(
+        self,
+        counts: dict[str, Counter[str]],
+        *,
+        values: dict[str, dict[str, str]] | None = None,
+    ) -> None:
+        """Each value column's distinct values as counted over the whole file (`counts`: their
+        column -> value -> rows), not only over the sample: a rare value (the odd "Critical"
+        past the first rows) is then placed or asked about before the import, rather than
+        refused row by row. `values` are the answers given, as for guess_mapping."""
+        for f, found in self.values.items():
+            column = self.column(f)
+            if column not in counts:
+                continue
+            answers = {normal(k): v for k, v in (values or {}).get(f, {}).items()}
+            placed = {v.value: v.suggestion for v in found}
+            self.values[f] = [
+                ValueGuess(v, n, answers.get(normal(v)) or placed.get(v) or suggest(f, v))
+                for v, n in sorted(counts[column].items(), key=lambda kv: (-kv[1], kv[0]))
+            ]
+
     def spellings(self, f: str) -> dict[str, str]:
         """Their value -> ours, for the values placed (for Mapping.priorities and the like)."""
         return {v.value: v.suggestion for v in self.values.get(f, []) if v.suggestion}

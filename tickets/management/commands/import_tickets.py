@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from itertools import islice
+from collections import Counter
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from tickets.ingest import mapping as mapping_module
+from tickets.ingest.files import cell_text
 from tickets.ingest.guess import VALUE_FIELDS, Guess, Question, guess_mapping
 from tickets.ingest.records import FormatError
 from tickets.ingest.selectors import source_mapping_get
@@ -24,6 +25,7 @@ from vendors.models import Contract, Vendor
 ERRORS_SHOWN = 20
 UNMAPPED_SHOWN = 20
 GUESS_ROWS = 1000  # rows the mapping is guessed from
+VALUE_COLUMN_MAX = 50  # distinct values a priority, status or channel column may have
 
 
 def _positive(value: str) -> int:
@@ -172,7 +174,7 @@ class Command(BaseCommand):
         except (FormatError, ValueError) as exc:
             raise CommandError(f"{path.name}: {exc}") from None
         try:
-            rows = [cells for _, cells in islice(table.rows, GUESS_ROWS)]
+            rows, counts = _sample_and_count(table)
         except FormatError as exc:
             raise CommandError(f"{path.name}: {exc}") from None
         finally:
@@ -192,6 +194,7 @@ class Command(BaseCommand):
             )
         except ValueError as exc:
             raise CommandError(f"{path.name}: {exc}") from None
+        guess.recount_values(counts, values=_values(options["value"]))
         if options["verbosity"] > 0:
             self.stdout.write(f"Guessed the mapping of {path.name} from {guess.rows:,} rows:")
             for line in guess.lines():
@@ -230,6 +233,28 @@ class Command(BaseCommand):
             raise CommandError(f"--map {spec!r}: {'; '.join(exc.messages)}") from None
         if verbosity > 0:
             self.stdout.write(f"Mapped {rule.value!r} of {source} to {rule.contract}")
+
+
+def _sample_and_count(table) -> tuple[list[list], dict[str, Counter[str]]]:
+    """The first GUESS_ROWS rows to guess from, and, over every row, the distinct values of each
+    column that has few (a column past VALUE_COLUMN_MAX is no priority, status or channel and
+    stops being counted), so the values are mapped from the whole file."""
+    sample: list[list] = []
+    counts: dict[int, Counter[str]] = {i: Counter() for i in range(len(table.header))}
+    for n, (_, cells) in enumerate(table.rows):
+        if n < GUESS_ROWS:
+            sample.append(cells)
+        for i in list(counts):
+            if i < len(cells) and (text := cell_text(cells[i])):
+                counted = counts[i]
+                counted[text] += 1
+                if len(counted) > VALUE_COLUMN_MAX:
+                    del counts[i]
+    named = {}
+    for i, column in enumerate(table.header):
+        if i in counts and column and column not in named:
+            named[column] = counts[i]
+    return sample, named
 
 
 def _format_of(source: str, format: str | None) -> str | None:

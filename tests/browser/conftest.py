@@ -7,8 +7,10 @@ Screenshots of every page go to artifacts/browser/ for the CI log to keep.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,9 +38,9 @@ DEMO_UNTIL = dt.date(2026, 11, 20)
 LAST_MONTH = Period.containing("month", DEMO_UNTIL).previous()
 
 
-@pytest.fixture(scope="module")
-def browser(site) -> Browser:
-    """Started after the site is seeded: Django must not see Playwright's event loop then."""
+@contextlib.contextmanager
+def chromium() -> Iterator[Browser]:
+    """Debian's Chromium through Playwright, for one module's tests."""
     path = chromium_path()
     assert path, "Chromium is missing: install Debian's chromium package (.ci/run does)."
     # Playwright's sync API keeps an event loop running in this thread, which Django takes for
@@ -56,6 +58,54 @@ def browser(site) -> Browser:
             connections.close_all()
     finally:
         del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+
+
+@contextlib.contextmanager
+def live_server() -> Iterator[str]:
+    """The site served from a thread over the test database; yields its address."""
+    # An in-memory SQLite database is private to its connection: lend it to the server.
+    shared = {
+        conn.alias: conn
+        for conn in connections.all()
+        if conn.vendor == "sqlite" and conn.is_in_memory_db()
+    }
+    for conn in shared.values():
+        conn.inc_thread_sharing()
+    server = LiveServerThread("localhost", StaticFilesHandler, connections_override=shared, port=0)
+    server.daemon = True
+    server.start()
+    server.is_ready.wait()
+    if server.error:
+        raise server.error
+    try:
+        yield f"http://localhost:{server.port}"
+    finally:
+        server.terminate()
+        for conn in shared.values():
+            conn.dec_thread_sharing()
+
+
+@contextlib.contextmanager
+def watched_page(browser: Browser, *, timeout_ms: int) -> Iterator[Page]:
+    """A fresh page whose JavaScript errors collect in `page.js_errors`."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(timeout_ms)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.js_errors = errors
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="module")
+def browser(site) -> Browser:
+    """Started after the site is seeded: Django must not see Playwright's event loop then."""
+    with chromium() as browser:
+        yield browser
 
 
 @dataclass(frozen=True)
@@ -105,42 +155,17 @@ def site(django_db_setup, django_db_blocker) -> Site:
         call_command("seed_demo", tickets=2500, months=4, until=DEMO_UNTIL, verbosity=0)
         call_command("recompute_scorecards", all=True, verbosity=0)
         facts = _demo_facts()
-        # An in-memory SQLite database is private to its connection: lend it to the server.
-        shared = {
-            conn.alias: conn
-            for conn in connections.all()
-            if conn.vendor == "sqlite" and conn.is_in_memory_db()
-        }
-        for conn in shared.values():
-            conn.inc_thread_sharing()
-        server = LiveServerThread(
-            "localhost", StaticFilesHandler, connections_override=shared, port=0
-        )
-        server.daemon = True
-        server.start()
-        server.is_ready.wait()
-        if server.error:
-            raise server.error
         try:
-            yield Site(url=f"http://localhost:{server.port}", **facts)
+            with live_server() as url:
+                yield Site(url=url, **facts)
         finally:
-            server.terminate()
-            for conn in shared.values():
-                conn.dec_thread_sharing()
             call_command("flush", interactive=False, verbosity=0)
 
 
 @pytest.fixture
 def page(browser: Browser, request) -> Page:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    page.js_errors = errors
-    yield page
-    context.close()
+    with watched_page(browser, timeout_ms=20_000) as page:
+        yield page
 
 
 def log_in(page: Page, site: Site, username: str) -> None:

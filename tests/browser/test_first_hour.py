@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,16 +17,20 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.staticfiles.handlers import StaticFilesHandler
 from django.core.management import call_command
-from django.db import connections
-from django.test.testcases import LiveServerThread
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from common.periods import Period
 from common.roles import MANAGER, ensure_role_groups
-from tests.browser.conftest import PASSWORD, log_in, shoot, wait_for_charts
-from tests.conftest import chromium_path
+from tests.browser.conftest import (
+    PASSWORD,
+    chromium,
+    live_server,
+    log_in,
+    shoot,
+    wait_for_charts,
+    watched_page,
+)
 
 # django_db: so the test database exists (pytest-django sets up only what tests ask for).
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
@@ -123,60 +126,24 @@ def empty_site(django_db_setup, django_db_blocker) -> EmptySite:
         groups = ensure_role_groups()
         manager = get_user_model().objects.create_user("manager", password=PASSWORD, is_staff=True)
         manager.groups.add(groups[MANAGER])
-        # An in-memory SQLite database is private to its connection: lend it to the server.
-        shared = {
-            conn.alias: conn
-            for conn in connections.all()
-            if conn.vendor == "sqlite" and conn.is_in_memory_db()
-        }
-        for conn in shared.values():
-            conn.inc_thread_sharing()
-        server = LiveServerThread(
-            "localhost", StaticFilesHandler, connections_override=shared, port=0
-        )
-        server.daemon = True
-        server.start()
-        server.is_ready.wait()
-        if server.error:
-            raise server.error
         try:
-            yield EmptySite(url=f"http://localhost:{server.port}")
+            with live_server() as url:
+                yield EmptySite(url=url)
         finally:
-            server.terminate()
-            for conn in shared.values():
-                conn.dec_thread_sharing()
             call_command("flush", interactive=False, verbosity=0)
 
 
 @pytest.fixture(scope="module")
 def empty_browser(empty_site) -> Browser:
     """Chromium, started after the empty site (as conftest's `browser` after the demo one)."""
-    path = chromium_path()
-    assert path, "Chromium is missing: install Debian's chromium package (.ci/run does)."
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=path, args=["--no-sandbox", "--disable-dev-shm-usage"]
-            )
-            yield browser
-            browser.close()
-            connections.close_all()
-    finally:
-        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+    with chromium() as browser:
+        yield browser
 
 
 @pytest.fixture
 def new_page(empty_browser: Browser) -> Page:
-    context = empty_browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    page.js_errors = errors
-    yield page
-    context.close()
+    with watched_page(empty_browser, timeout_ms=30_000) as page:
+        yield page
 
 
 def submit(page: Page, button: str) -> None:

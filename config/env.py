@@ -88,3 +88,20 @@ def env_redis_url(name: str) -> str:
             f"{name}={value!r} must start with redis://, rediss:// or unix://"
         )
     return value
+
+
+def env_fernet_keys(name: str) -> list[str]:
+    """Comma-separated Fernet keys (`NAME_FILE` read too); each must be a valid key."""
+    from cryptography.fernet import Fernet
+
+    keys = [key.strip() for key in env_str(name).split(",") if key.strip()]
+    for n, key in enumerate(keys, start=1):
+        try:
+            Fernet(key)
+        except ValueError:
+            # Never echo the value: it is a secret.
+            raise ImproperlyConfigured(
+                f"{name}: key {n} is not a Fernet key (32 url-safe base64-encoded bytes; "
+                "make one with Fernet.generate_key())"
+            ) from None
+    return keys

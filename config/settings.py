@@ -17,6 +17,7 @@ from django.core.exceptions import ImproperlyConfigured
 from config.env import (
     env_bool,
     env_database,
+    env_fernet_keys,
     env_int,
     env_list,
     env_redis_url,
@@ -33,6 +34,21 @@ if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
     SECRET_KEY = "dev-only-insecure-key-never-use-in-production"
+
+# Live sources' credentials are encrypted with these Fernet keys: the first encrypts, all
+# decrypt (rotate by putting a new key first, then `manage.py rotate_source_keys`). Unset with
+# DEBUG on, a development key is derived from SECRET_KEY; unset with DEBUG off, storing a
+# source's secret fails then (tickets/live/secrets.py), so installs without live sources start.
+SOURCE_SECRET_KEYS = env_fernet_keys("SOURCE_SECRET_KEYS")
+if not SOURCE_SECRET_KEYS and DEBUG:
+    import base64
+    import hashlib
+
+    SOURCE_SECRET_KEYS = [
+        base64.urlsafe_b64encode(
+            hashlib.sha256(f"source-secrets:{SECRET_KEY}".encode()).digest()
+        ).decode()
+    ]
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])

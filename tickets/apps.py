@@ -5,3 +5,18 @@ from django.apps import AppConfig
 
 class TicketsConfig(AppConfig):
     name = "tickets"
+
+    def ready(self) -> None:
+        from tickets.models import LiveSource
+        from vendors import audit
+
+        # A source's settings are audited; its secret never (only its encrypted form is
+        # stored, and even that stays out), nor the sync's own bookkeeping.
+        audit.track(
+            LiveSource,
+            audit.Tracked(
+                exclude=frozenset(
+                    {"secret", "cursor", "last_run_at", "last_error", "created_at", "updated_at"}
+                )
+            ),
+        )

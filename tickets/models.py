@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
@@ -401,3 +401,104 @@ class ImportRun(models.Model):
     @property
     def tickets_written(self) -> int:
         return self.tickets_created + self.tickets_updated
+
+
+# --- live sources --------------------------------------------------------------------------------
+
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def validate_source_url(value: str) -> None:
+    """https only; plain http only to this machine (stand-in servers in tests)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(value)
+    if parts.username or parts.password:
+        # Not quoted back: it holds a credential.
+        raise ValidationError(
+            "the URL holds a user or password; give them as the user and the secret instead",
+            code="credentials_in_url",
+        )
+    if parts.scheme == "https" and parts.hostname:
+        return
+    if parts.scheme == "http" and parts.hostname in LOCAL_HOSTS:
+        return
+    raise ValidationError(
+        f"{value!r} is not an https:// URL (plain http is allowed only to 127.0.0.1 or "
+        "localhost, for stand-in servers)",
+        code="insecure_url",
+    )
+
+
+def validate_time_zone(value: str) -> None:
+    from tickets.ingest.files import zone
+
+    try:
+        zone(value)
+    except ValueError as exc:
+        raise ValidationError(str(exc), code="time_zone") from None
+
+
+class LiveSourceKind(models.TextChoices):
+    SERVICENOW = "servicenow", "ServiceNow"
+    JIRA = "jira", "Jira Service Management"
+    ZENDESK = "zendesk", "Zendesk"
+
+
+class LiveSource(models.Model):
+    """A connection to one ticket system, read on a schedule (tickets/live/).
+
+    `name` is also the ingest source name: its tickets are (name, id) and its attribution rules
+    are the AttributionRules of that source. The secret (password or API token) is stored only
+    as a Fernet token (tickets/live/secrets.py) and never shown back.
+    """
+
+    MIN_INTERVAL_MINUTES = 5
+
+    name = models.CharField(max_length=100, unique=True, help_text="Also the tickets' source.")
+    kind = models.CharField(max_length=20, choices=LiveSourceKind.choices)
+    base_url = models.URLField(
+        max_length=500,
+        validators=[validate_source_url],
+        help_text="e.g. https://acme.service-now.com",
+    )
+    username = models.CharField(max_length=255, help_text="The API user (or e-mail for Zendesk).")
+    secret = models.TextField(
+        blank=True, editable=False, help_text="Fernet token of the password or API token."
+    )
+    filter = models.TextField(
+        blank=True,
+        help_text="Which tickets: a ServiceNow encoded query, JQL, or Zendesk views/groups.",
+    )
+    time_zone = models.CharField(
+        max_length=64,
+        default="UTC",
+        validators=[validate_time_zone],
+        help_text="IANA zone of times the API gives without an offset.",
+    )
+    interval_minutes = models.PositiveIntegerField(
+        default=15,
+        validators=[MinValueValidator(MIN_INTERVAL_MINUTES)],
+        help_text="Minutes between scheduled runs.",
+    )
+    enabled = models.BooleanField(default=True)
+    cursor = models.JSONField(default=dict, blank=True, help_text="How far it has read.")
+    last_run_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(interval_minutes__gte=5), name="live_source_interval_at_least_5"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_kind_display()})"
+
+    def __repr__(self) -> str:
+        # Spelled out so the secret never shows, whatever the default repr becomes.
+        return f"<LiveSource {self.pk}: {self.name} {self.kind} {self.base_url}>"

@@ -16,11 +16,11 @@ from tickets.ingest.files import cell_text
 from tickets.ingest.guess import VALUE_FIELDS, Guess, Question, guess_mapping
 from tickets.ingest.records import FormatError
 from tickets.ingest.selectors import source_mapping_get
-from tickets.ingest.services import attribution_rule_set, file_table, import_file
+from tickets.ingest.services import file_table, import_file
 from tickets.ingest.sources import FORMATS
 from tickets.ingest.upsert import BATCH_SIZE
+from tickets.management.commands._attribution import add_map_argument, map_value
 from tickets.models import ImportRun
-from vendors.models import Contract, Vendor
 
 ERRORS_SHOWN = 20
 UNMAPPED_SHOWN = 20
@@ -99,11 +99,8 @@ class Command(BaseCommand):
             choices=["P1", "P2", "P3", "P4"],
             help="zendesk: the priority of tickets that have none.",
         )
-        parser.add_argument(
-            "--map",
-            action="append",
-            default=[],
-            metavar="VALUE=VENDOR_SLUG[:CONTRACT_ID]",
+        add_map_argument(
+            parser,
             help="Attribute the source's VALUE (group, team, org line) to a vendor; repeatable.",
         )
         parser.add_argument(
@@ -212,25 +209,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
 
     def _map(self, source: str, spec: str, verbosity: int) -> None:
-        value, sep, target = spec.rpartition("=")
-        if not sep or not target:
-            raise CommandError(f"--map {spec!r}: write VALUE=VENDOR_SLUG or VALUE=SLUG:CONTRACT_ID")
-        slug, _, contract_id = target.partition(":")
-        vendor = Vendor.objects.filter(slug=slug).first()
-        if vendor is None:
-            raise CommandError(f"--map {spec!r}: no vendor with the slug {slug!r}")
-        contract = None
-        if contract_id:
-            if contract_id.isdigit():
-                contract = Contract.objects.filter(pk=contract_id, vendor=vendor).first()
-            if contract is None:
-                raise CommandError(f"--map {spec!r}: {vendor} has no contract {contract_id}")
-        try:
-            rule = attribution_rule_set(
-                source=source, value=value.strip(), vendor=vendor, contract=contract
-            )
-        except ValidationError as exc:
-            raise CommandError(f"--map {spec!r}: {'; '.join(exc.messages)}") from None
+        rule = map_value(source, spec)
         if verbosity > 0:
             self.stdout.write(f"Mapped {rule.value!r} of {source} to {rule.contract}")
 

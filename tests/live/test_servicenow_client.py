@@ -1,24 +1,18 @@
-"""The ServiceNow Table API client against a stand-in instance on a real local HTTP port.
-
-The stand-in implements what the Table API documents: basic auth, `sysparm_query` with
-`sys_updated_on>=`/`<=` and `ORDERBY`, `sysparm_limit`/`sysparm_offset` paging with `Link`
-headers (`rel="next"`), `X-Total-Count`, `sysparm_display_value=all` cells. It serves pages of
-varying size (as an instance may cut a page short) and can be told to fail first.
-"""
+"""The ServiceNow Table API client against a stand-in instance on a real local HTTP port
+(tests/live/standin.py; its `stand_in` and `base_url` fixtures are in conftest.py)."""
 
 from __future__ import annotations
 
 import base64
-import json
 import logging
 import socket
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlencode
 
 import pytest
 from werkzeug import Request, Response
 
+from tests.live.standin import NOW, PASSWORD, START, USER, Sleeps, incident
+from tests.live.standin import json_response as _json
 from tickets.live.http import (
     MalformedPage,
     RetryPolicy,
@@ -28,96 +22,12 @@ from tickets.live.http import (
 )
 from tickets.live.servicenow import TABLE_PATH, Page, fetch_incidents, field_display, field_value
 
-USER = "vendorscore.api"
-PASSWORD = "s3cret-Pa55word!"
-START = datetime(2026, 3, 1, 8, 0, 0, tzinfo=UTC)
-NOW = datetime(2026, 12, 1, tzinfo=UTC)
-PAGE_CUTS = (37, 50, 11, 50, 23)  # the stand-in serves at most these many, in turn
-
-
-def incident(n: int, updated: datetime) -> dict:
-    stamp = updated.strftime("%Y-%m-%d %H:%M:%S")
-    return {
-        "number": {"value": f"INC{n:07d}", "display_value": f"INC{n:07d}"},
-        "sys_id": {"value": f"{n:032x}", "display_value": f"{n:032x}"},
-        "sys_updated_on": {"value": stamp, "display_value": stamp},
-        "assignment_group": {"value": "a" * 32, "display_value": "Service Desk"},
-        "state": {"value": "2", "display_value": "In Progress"},
-    }
-
-
-@dataclass
-class StandIn:
-    records: list[dict]
-    faults: list[Response] = field(default_factory=list)
-    seen: list[str] = field(default_factory=list)
-    served: int = 0
-
-    def __call__(self, request: Request) -> Response:
-        self.seen.append(request.full_path)
-        if self.faults:
-            return self.faults.pop(0)
-        expected = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
-        if request.headers.get("Authorization") != expected:
-            return _json({"error": {"message": "User Not Authenticated"}}, 401)
-        args = request.args
-        rows = self.query(args.get("sysparm_query", ""))
-        offset = int(args.get("sysparm_offset", 0))
-        limit = int(args.get("sysparm_limit", 10000))
-        size = min(limit, PAGE_CUTS[self.served % len(PAGE_CUTS)])
-        self.served += 1
-        page = rows[offset : offset + size]
-        headers = {"X-Total-Count": str(len(rows))}
-        if offset + len(page) < len(rows):
-            next_args = dict(args.items()) | {"sysparm_offset": offset + len(page)}
-            url = f"{request.host_url.rstrip('/')}{TABLE_PATH}?{urlencode(next_args)}"
-            headers["Link"] = f'<{url}>;rel="next"'
-        return _json({"result": page}, 200, headers)
-
-    def query(self, encoded: str) -> list[dict]:
-        rows = list(self.records)
-        order: list[str] = []
-        for part in filter(None, encoded.split("^")):
-            if part.startswith("ORDERBY"):
-                order.append(part.removeprefix("ORDERBY"))
-            elif ">=" in part:
-                name, value = part.split(">=")
-                rows = [r for r in rows if r[name]["value"] >= value]
-            elif "<=" in part:
-                name, value = part.split("<=")
-                rows = [r for r in rows if r[name]["value"] <= value]
-            elif "=" in part:
-                name, value = part.split("=")
-                rows = [r for r in rows if r.get(name, {}).get("value") == value]
-        return sorted(rows, key=lambda r: tuple(r[name]["value"] for name in order))
-
-
-def _json(body: object, status: int, headers: dict | None = None) -> Response:
-    return Response(json.dumps(body), status, headers, content_type="application/json")
-
 
 @pytest.fixture
 def records() -> list[dict]:
     # 300 incidents, two per second so pages often end mid-second; served out of order.
     rows = [incident(n, START + timedelta(seconds=n // 2)) for n in range(300)]
     return rows[::2] + rows[1::2]
-
-
-@pytest.fixture
-def stand_in(httpserver, records) -> StandIn:
-    server = StandIn(records)
-    httpserver.expect_request(TABLE_PATH).respond_with_handler(server)
-    return server
-
-
-@pytest.fixture
-def base_url(httpserver) -> str:
-    return httpserver.url_for("/")
-
-
-class Sleeps(list):
-    def __call__(self, seconds: float) -> None:
-        self.append(seconds)
 
 
 def run(base_url: str, *, since: datetime | None = None, sleep=None, **kwargs) -> list[Page]:

@@ -10,4 +10,6 @@ rules are those of `tickets.ingest.services.attribution_rule_set(source=...)`.
 - `http`: what every connector shares: one httpx client per run, Retry-After, backoff and retries,
   the errors a manager can act on, URLs without credentials.
 - `servicenow`: the ServiceNow Table API client (incidents by `sys_updated_on`, pages by `Link`).
+- `sync`: a source's run (`manage.py sync_source`): incidents as tickets, each page upserted
+  with `ingest_records` and committed with the source's cursor; one ImportRun per run.
 """

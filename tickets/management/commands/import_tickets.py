@@ -319,8 +319,9 @@ def _read_json(path: Path) -> dict:
         raise CommandError(f"--mapping {path}: {exc}") from None
 
 
-def summary(run: ImportRun) -> str:
-    """The end-of-import report: counts, unmapped values, the first errors, the time taken."""
+def summary(run: ImportRun, *, remap: str = "run the import again") -> str:
+    """The end-of-import report: counts, unmapped values, the first errors, the time taken.
+    `remap` says how to map an unmapped value (a live source's mappings go with add_source)."""
     lines = [
         f"Imported {run.file_name or 'the file'} ({run.format}) as source {run.source!r} "
         f"in {run.seconds or 0:.1f} s (run {run.pk}):",
@@ -336,7 +337,7 @@ def summary(run: ImportRun) -> str:
         more = len(run.unmapped) - len(shown)
         lines.append(
             f"Unmapped values ({len(run.unmapped):,}, tickets not written): map each with "
-            "--map VALUE=VENDOR_SLUG[:CONTRACT_ID] and run the import again."
+            f"--map VALUE=VENDOR_SLUG[:CONTRACT_ID] and {remap}."
         )
         width = max(len(v or "(empty)") for v, _ in shown)
         lines += [f"  {value or '(empty)':<{width}}  {count:>8,}" for value, count in shown]

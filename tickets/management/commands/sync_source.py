@@ -52,7 +52,12 @@ class Command(BaseCommand):
         except SyncRefused as exc:
             raise CommandError(str(exc)) from None
         if verbose:
-            self.stdout.write(summary(run))
+            self.stdout.write(
+                summary(
+                    run,
+                    remap=f"pass it to add_source {run.source} (with its other options), then sync again",
+                )
+            )
         if run.status == ImportRun.Status.FAILED:
             raise CommandError(f"{source.name}: {run.failure}")
 

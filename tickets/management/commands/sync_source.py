@@ -55,7 +55,7 @@ class Command(BaseCommand):
             self.stdout.write(
                 summary(
                     run,
-                    remap=f"pass it to add_source {run.source} (with its other options), then sync again",
+                    remap=f"pass it to add_source {run.source} with its other options, then sync",
                 )
             )
         if run.status == ImportRun.Status.FAILED:

@@ -13,5 +13,6 @@ A figure, in one hop each:
   disputes, breaches; review: action items) with `filters` and `selectors_api`.
 
 Also here: disputes of breaches (`services`, `breach_selectors`), breach alerts (`alerts`),
-savings (`savings`), recompute runs behind the recompute page (`recompute_runs`).
+savings (`savings`), recompute runs behind the recompute page (`recompute_runs`), the first-run
+checklist of the set-up index (`first_run`, `views/first_run.py`).
 """

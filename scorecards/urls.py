@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from scorecards.views import breaches, packs, portfolio, recompute, team, vendor_scorecard
+from scorecards.views import (
+    breaches,
+    first_run,
+    packs,
+    portfolio,
+    recompute,
+    team,
+    vendor_scorecard,
+)
 
 urlpatterns = [
     *portfolio.urlpatterns,
@@ -11,4 +19,5 @@ urlpatterns = [
     *packs.urlpatterns,
     *recompute.urlpatterns,
     *breaches.urlpatterns,
+    *first_run.urlpatterns,
 ]

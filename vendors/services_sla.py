@@ -88,6 +88,18 @@ def _raise(errors: dict[str, list[str]]) -> None:
         raise ValidationError(errors)
 
 
+def _policy_checked(policy: SlaPolicy, targets: Sequence[TargetSpec]) -> list[SlaTarget]:
+    """The policy's own rules and its targets', every refusal at once; the targets built."""
+    errors: dict[str, list[str]] = {}
+    try:
+        policy.full_clean()
+    except ValidationError as exc:
+        _collect(errors, exc)
+    built = _check_targets(targets, errors)
+    _raise(errors)
+    return built
+
+
 @transaction.atomic
 def sla_policy_create(
     *,
@@ -114,13 +126,7 @@ def sla_policy_create(
         warning_minutes=warning_minutes,
         description=description,
     )
-    errors: dict[str, list[str]] = {}
-    try:
-        policy.full_clean()
-    except ValidationError as exc:
-        _collect(errors, exc)
-    built = _check_targets(targets, errors)
-    _raise(errors)
+    built = _policy_checked(policy, targets)
     policy.save()
     for target in built:
         target.policy = policy
@@ -146,13 +152,7 @@ def sla_policy_update(
     policy.pause_statuses = list(pause_statuses)
     policy.warning_minutes = warning_minutes
     policy.description = description
-    errors: dict[str, list[str]] = {}
-    try:
-        policy.full_clean()
-    except ValidationError as exc:
-        _collect(errors, exc)
-    built = _check_targets(targets, errors)
-    _raise(errors)
+    built = _policy_checked(policy, targets)
     policy.save()
     existing = {t.priority: t for t in policy.targets.all()}
     for target in built:

@@ -1,15 +1,14 @@
-"""Set-up pages for managers: the set-up index with the first-run checklist, vendors and their
-contracts (fees, baseline, weights, tiers)."""
+"""Set-up pages for managers: vendors and their contracts (fees, baseline, weights, tiers).
+The set-up index with its first-run checklist is the scorecards' (scorecards/views/first_run.py):
+it reads tickets and stored scorecards."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import path
 from django.views.decorators.http import require_GET, require_http_methods
 
 from common.pages import page_for
@@ -19,7 +18,6 @@ from vendors.models import Contract, Vendor
 from vendors.selectors_setup import (
     contract_for_setup,
     contracts_of,
-    setup_progress,
     vendor_for_setup,
     vendors_for_setup,
 )
@@ -36,67 +34,6 @@ from vendors.views.setup_vendor_forms import (
     weight_terms,
     weights_initial,
 )
-
-
-@dataclass(frozen=True)
-class Step:
-    title: str
-    detail: str
-    url: str | None  # None until an earlier step gives it something to open
-    done: bool
-
-
-def _first_run_steps() -> list[Step]:
-    progress = setup_progress()
-    if progress.vendor_without_contract is not None:
-        contract_url = reverse("setup-contract-new", args=[progress.vendor_without_contract.slug])
-    else:
-        contract_url = reverse("setup-vendors") if progress.has_vendor else None
-    scorecard = progress.scorecard_vendor
-    return [
-        Step(
-            "Add a vendor",
-            "Its name, a contact who receives breach warnings and review packs.",
-            reverse("setup-vendor-new"),
-            progress.has_vendor,
-        ),
-        Step(
-            "Add its contract and SLA",
-            "The monthly fee, the in-house baseline, score weights and credit tiers, and the "
-            "SLA policy whose targets its tickets are measured against.",
-            contract_url,
-            progress.has_contract,
-        ),
-        Step(
-            "Import its tickets",
-            "Upload your help desk's export; you check the first rows before anything is saved.",
-            reverse("imports"),
-            progress.has_tickets,
-        ),
-        Step(
-            "See its scorecard",
-            "Figures appear once they are computed: nightly, or at once from Recompute.",
-            reverse("vendor", args=[scorecard.slug]) if scorecard else None,
-            progress.has_scorecard,
-        ),
-    ]
-
-
-@page_for(MANAGER)
-@require_GET
-def setup(request: HttpRequest) -> HttpResponse:
-    """Where a manager sets up vendors, SLA policies and calendars; the first-run checklist."""
-    steps = _first_run_steps()
-    return render(
-        request,
-        "vendors/setup/index.html",
-        {
-            "steps": steps,
-            "steps_done": sum(s.done for s in steps),
-            "all_done": all(s.done for s in steps),
-        },
-    )
-
 
 # --- vendors ------------------------------------------------------------------------------------
 
@@ -223,7 +160,6 @@ def contract_edit(request: HttpRequest, contract_id: int) -> HttpResponse:
 
 
 urlpatterns = [
-    path("setup/", setup, name="setup"),
     path("setup/vendors/", vendor_list, name="setup-vendors"),
     path("setup/vendors/new/", vendor_new, name="setup-vendor-new"),
     path("setup/vendors/<slug:slug>/edit/", vendor_edit, name="setup-vendor-edit"),

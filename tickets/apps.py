@@ -16,7 +16,17 @@ class TicketsConfig(AppConfig):
             LiveSource,
             audit.Tracked(
                 exclude=frozenset(
-                    {"secret", "cursor", "last_run_at", "last_error", "created_at", "updated_at"}
+                    {
+                        "secret",
+                        "webhook_secret",
+                        "cursor",
+                        "last_run_at",
+                        "last_error",
+                        "lease_owner",
+                        "lease_until",
+                        "created_at",
+                        "updated_at",
+                    }
                 )
             ),
         )

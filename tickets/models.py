@@ -280,6 +280,7 @@ class ImportFormat(models.TextChoices):
     ZENDESK = "zendesk", "Zendesk CSV"
     MAPPED = "mapped", "CSV or XLSX with a column mapping"
     API = "api", "REST bulk upsert"
+    LIVE = "live", "Live source (read through its API)"
 
 
 class AttributionRule(models.Model):
@@ -483,8 +484,17 @@ class LiveSource(models.Model):
     )
     enabled = models.BooleanField(default=True)
     cursor = models.JSONField(default=dict, blank=True, help_text="How far it has read.")
+    webhook_secret = models.TextField(
+        blank=True,
+        editable=False,
+        help_text="Fernet token of the secret that signs the source's webhook deliveries.",
+    )
     last_run_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    # The run lease: a run holds it while it reads and renews it with each page, so a second
+    # run of the source is refused, and a killed worker's lease simply runs out.
+    lease_owner = models.CharField(max_length=64, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -502,3 +512,20 @@ class LiveSource(models.Model):
     def __repr__(self) -> str:
         # Spelled out so the secret never shows, whatever the default repr becomes.
         return f"<LiveSource {self.pk}: {self.name} {self.kind} {self.base_url}>"
+
+
+class LiveSourceDelivery(models.Model):
+    """A webhook delivery already accepted, kept so the same delivery replayed is refused."""
+
+    source = models.ForeignKey(LiveSource, on_delete=models.CASCADE, related_name="deliveries")
+    key = models.CharField(max_length=200, help_text="The sender's delivery id or signature.")
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source", "key"], name="live_delivery_once"),
+        ]
+        indexes = [models.Index(fields=["received_at"], name="live_delivery_received")]
+
+    def __str__(self) -> str:
+        return f"{self.source_id}: {self.key}"

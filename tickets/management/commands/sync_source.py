@@ -7,7 +7,7 @@ from datetime import date, datetime
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from tickets.ingest.files import zone
-from tickets.live.servicenow import Page
+from tickets.live.connectors import LivePage, connector_for
 from tickets.live.sync import SyncRefused, live_source_sync
 from tickets.management.commands.import_tickets import summary
 from tickets.models import ImportRun, LiveSource
@@ -42,6 +42,8 @@ class Command(BaseCommand):
         if options["since"] is not None:
             since = datetime.combine(options["since"], datetime.min.time(), zone(source.time_zone))
         verbose = options["verbosity"] > 0
+        connector = connector_for(source.kind)
+        self.noun = connector.noun if connector is not None else "records"
         try:
             run = live_source_sync(
                 source=source,
@@ -61,11 +63,11 @@ class Command(BaseCommand):
         if run.status == ImportRun.Status.FAILED:
             raise CommandError(f"{source.name}: {run.failure}")
 
-    def _page(self, page: Page, run: ImportRun) -> None:
+    def _page(self, page: LivePage, run: ImportRun) -> None:
         of = f" of {page.total:,}" if page.total is not None else ""
-        cursor = f", cursor {page.cursor:%Y-%m-%d %H:%M:%S} UTC" if page.cursor else ""
+        cursor = f", cursor {page.cursor_text}" if page.cursor_text else ""
         self.stdout.write(
-            f"Page {page.number}: {len(page.records):,} incidents (read {run.progress:,}{of}): "
+            f"Page {page.number}: {page.read:,} {self.noun} (read {run.progress:,}{of}): "
             f"{run.tickets_created:,} created, {run.tickets_updated:,} updated, "
             f"{run.tickets_unchanged:,} unchanged so far{cursor}"
         )

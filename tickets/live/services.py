@@ -1,11 +1,17 @@
-"""Writes of live sources: creating or updating one (what `manage.py add_source` calls)."""
+"""Writes of live sources: creating or updating one (what `manage.py add_source` calls),
+pausing, re-backfilling, and testing its connection."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from tickets.live.connectors import ProbeResult, connector_for
 from tickets.live.credentials import live_source_set_secret
+from tickets.live.http import SourceError
+from tickets.live.sync import BACKFILL_KEY, SyncRefused, source_settings
 from tickets.models import LiveSource
 
 UNSET = object()  # an option not given: an update keeps the stored value
@@ -51,3 +57,39 @@ def live_source_create_or_update(
     if secret:
         live_source_set_secret(source=source, secret=secret)
     return source, created
+
+
+def live_source_set_enabled(*, source: LiveSource, enabled: bool) -> LiveSource:
+    """Pauses (False) or resumes (True) the source's scheduled runs; its cursor is kept."""
+    source.enabled = enabled
+    source.save(update_fields=["enabled", "updated_at"])
+    return source
+
+
+def live_source_rebackfill(*, source: LiveSource, since: datetime) -> LiveSource:
+    """The next run reads everything updated since `since` again, then goes on incrementally.
+    Tickets read again are the upsert's "unchanged" unless the source changed them."""
+    source.cursor = {BACKFILL_KEY: since.isoformat()}
+    source.save(update_fields=["cursor", "updated_at"])
+    return source
+
+
+def live_source_test_connection(*, source: LiveSource) -> ProbeResult:
+    """What the source's account can read, asked of the system now (reads only, no tickets
+    written). Every failure comes back as a line of `cannot_read`, never as an exception."""
+    connector = connector_for(source.kind)
+    if connector is None:
+        return ProbeResult([], [f"{source.get_kind_display()} sources are not supported yet."])
+    try:
+        return connector.probe(source_settings(source), sleep=_no_wait)
+    except SyncRefused as exc:
+        return ProbeResult([], [str(exc)])
+    except SourceError as exc:
+        return ProbeResult([], [str(exc)])
+
+
+def _no_wait(seconds: float) -> None:
+    """A button press should not wait out a long Retry-After: it reports the failure instead."""
+    raise SourceError(
+        f"the source is busy or failing (it would mean waiting {seconds:.0f} s); try again later."
+    )

@@ -155,8 +155,8 @@ def read(
         "iso",
     )
     parse = files.TimeParser(formats, time_zone, fast=jira_time)
-    statuses = _spellings(STATUSES_MAP, status_map, STATUSES, "status_map")
-    priorities = _spellings(PRIORITIES_MAP, priority_map, PRIORITIES, "priority_map")
+    statuses = spellings(STATUSES_MAP, status_map, STATUSES, "status_map")
+    priorities = spellings(PRIORITIES_MAP, priority_map, PRIORITIES, "priority_map")
     table = files.read_csv(stream, name=name)
     if attribute_by is None:
         attribute_by = next((c for c in ATTRIBUTION_COLUMNS if c in table.header), None)
@@ -177,9 +177,10 @@ def read(
     return _records(table, parse, statuses, priorities, attribute_by)
 
 
-def _spellings(
+def spellings(
     defaults: dict[str, str], extra: Mapping[str, str] | None, allowed: tuple[str, ...], what: str
 ) -> dict[str, str]:
+    """The reader's spellings of a value with a source's own added (the connector's too)."""
     spellings = dict(defaults)
     for theirs, ours in (extra or {}).items():
         if ours not in allowed:

@@ -93,8 +93,10 @@ def get_with_retries(
     denied: Callable[[httpx.Response], SourceAccessDenied],
     policy: RetryPolicy = DEFAULT_POLICY,
     sleep: Sleep = time.sleep,
+    allow: frozenset[int] = frozenset(),
 ) -> httpx.Response:
-    """GET `url`, retrying what a retry can fix; `denied` words the 401/403 for this system."""
+    """GET `url`, retrying what a retry can fix; `denied` words the 401/403 for this system.
+    A status in `allow` (say 404, "no such record" where that is an answer) is returned."""
     last_problem = ""
     for attempt in range(1, policy.max_attempts + 1):
         try:
@@ -103,6 +105,8 @@ def get_with_retries(
             last_problem = f"{type(exc).__name__} ({exc})"
             wait = _backoff(policy, attempt)
         else:
+            if response.status_code in allow:
+                return response
             if response.status_code in (401, 403):
                 raise denied(response)
             if response.status_code == 429:

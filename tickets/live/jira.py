@@ -44,7 +44,6 @@ from tickets.live.http import (
     RetryPolicy,
     Sleep,
     SourceAccessDenied,
-    SourceError,
     get_with_retries,
     make_client,
     safe_url,
@@ -193,18 +192,24 @@ def fetch_issues(
             params = {**params, "nextPageToken": token}
 
 
+# The SLA endpoint answers 404 for an issue that is not a customer request: no verdict.
+NOT_A_REQUEST = frozenset({404})
+
+
 class _Reader:
-    """The run's GETs, with the 401/403 wording and the status of the last answer."""
+    """The run's GETs, with the 401/403 wording."""
 
     def __init__(self, client: httpx.Client, *, username: str, policy: RetryPolicy, sleep: Sleep):
         self.client, self.username, self.policy, self.sleep = client, username, policy, sleep
-        self.last_status = 0
-        client.event_hooks = {"response": [self._note_status]}
 
-    def _note_status(self, response: httpx.Response) -> None:
-        self.last_status = response.status_code
-
-    def get(self, path: str, params: dict[str, Any] | None = None, *, denied=None):
+    def get(
+        self,
+        path: str,
+        params: dict[str, Any] | None = None,
+        *,
+        denied=None,
+        allow: frozenset[int] = frozenset(),
+    ):
         return get_with_retries(
             self.client,
             path,
@@ -212,6 +217,7 @@ class _Reader:
             denied=denied or denied_message(self.username),
             policy=self.policy,
             sleep=self.sleep,
+            allow=allow,
         )
 
     def custom_fields(self) -> dict[str, str]:
@@ -262,13 +268,12 @@ class _Reader:
                 SLA_PATH.format(key=issue["key"]),
                 {"limit": 50},
                 denied=lambda response: _SlaDenied(str(response.status_code)),
+                allow=NOT_A_REQUEST,
             )
         except _SlaDenied:
             return False
-        except SourceError:
-            if self.last_status == 404:
-                return True  # not a customer request (no request type): no verdict
-            raise
+        if response.status_code == 404:
+            return True  # not a customer request (no request type): no verdict
         body = _json(response)
         values = body.get("values") if isinstance(body, dict) else None
         if not isinstance(values, list):
@@ -407,16 +412,16 @@ def probe_source(
 
 def _probe_slas(reader: _Reader, key: str, can: list[str], cannot: list[str]) -> None:
     try:
-        reader.get(
+        response = reader.get(
             SLA_PATH.format(key=key),
             {"limit": 1},
             denied=lambda response: _SlaDenied(str(response.status_code)),
+            allow=NOT_A_REQUEST,
         )
     except _SlaDenied:
         cannot.append(f"SLAs: the SLAs of {key} are refused; make the user {AGENT}")
-    except SourceError:
-        if reader.last_status != 404:
-            raise
+        return
+    if response.status_code == 404:
         can.append(f"SLAs: {key} is not a customer request (no SLAs to read)")
     else:
         can.append(f"SLAs: the SLA records of {key}")

@@ -19,6 +19,7 @@ from tickets.ingest.jira import (
     ESCALATED_STATUSES,
     PRIORITIES_MAP,
     STATUSES_MAP,
+    spellings,
 )
 from tickets.ingest.one_row import DONE, RowProblem
 from tickets.ingest.records import PRIORITIES, STATUSES, EventRecord, RowError, TicketRecord
@@ -56,8 +57,8 @@ def issue_record(
             key=key,
             row=row,
             custom=custom_fields or {},
-            statuses=_spellings(STATUSES_MAP, status_map, STATUSES, "status_map"),
-            priorities=_spellings(PRIORITIES_MAP, priority_map, PRIORITIES, "priority_map"),
+            statuses=spellings(STATUSES_MAP, status_map, STATUSES, "status_map"),
+            priorities=spellings(PRIORITIES_MAP, priority_map, PRIORITIES, "priority_map"),
         )
     except RowProblem as problem:
         return RowError(row, problem.column, problem.reason, key)
@@ -201,17 +202,6 @@ def _closing_events(
     if status == "closed" and closed_at is not None:
         return [EventRecord(closed_at, "closed", current, status, "")]
     return [EventRecord(updated, "status_change", current, status, "")]
-
-
-def _spellings(
-    defaults: dict[str, str], extra: Mapping[str, str] | None, allowed: tuple[str, ...], what: str
-) -> dict[str, str]:
-    spellings = dict(defaults)
-    for theirs, ours in (extra or {}).items():
-        if ours not in allowed:
-            raise ValueError(f"{what}: {ours!r} is not one of {', '.join(allowed)}")
-        spellings[theirs.strip().casefold()] = ours
-    return spellings
 
 
 def _name(value: Any) -> str:

@@ -1,19 +1,27 @@
 """Fixtures of the live-source tests: the stand-in ServiceNow on a local port.
 
-`stand_in` serves the test module's own `records` fixture (tests/live/standin.py)."""
+`stand_in` serves the test module's own `records` fixture (tests/live/standin.py) as the
+incident table, and its `tables` fixture (name -> records; none unless a module gives them) as
+the instance's other tables."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 
 from tests.live.standin import StandIn
-from tickets.live.servicenow import TABLE_PATH
 
 
 @pytest.fixture
-def stand_in(httpserver, records) -> StandIn:
-    server = StandIn(records)
-    httpserver.expect_request(TABLE_PATH).respond_with_handler(server)
+def tables() -> dict[str, list[dict]]:
+    return {}
+
+
+@pytest.fixture
+def stand_in(httpserver, records, tables) -> StandIn:
+    server = StandIn(records, tables=tables)
+    httpserver.expect_request(re.compile(r"^/api/now/table/\w+$")).respond_with_handler(server)
     return server
 
 

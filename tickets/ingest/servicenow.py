@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 from tickets.ingest import files
 from tickets.ingest.records import EventRecord, RowError, TicketRecord
@@ -213,6 +214,86 @@ def _ticket(
         return RowError(row, column, reason, number)
 
 
+class Update(NamedTuple):
+    """An incident after one update: who made it, when, and who holds it in which state.
+
+    The event log has one row per update; the Table API's sys_audit gives the changed fields
+    of each update, from which the same snapshots are rebuilt (tickets.live.servicenow_tickets).
+    Both read their updates into events here, so a file and the API cannot drift apart."""
+
+    at: datetime
+    actor: str
+    group: str
+    technician: str
+    status: str | None  # our status after the update; None: the update recorded no state
+
+
+@dataclass
+class History:
+    events: list[EventRecord]
+    status: str  # after the last update
+    resolved_at: datetime | None  # settled by the history (see `history`)
+    closed_at: datetime | None
+    last_at: datetime  # the last update's time (never before an earlier one's)
+    last_group: str  # the last group named by an update
+
+
+def history(
+    created: datetime,
+    opener: str,
+    updates: Iterable[Update],
+    *,
+    resolved: datetime | None,
+    closed: datetime | None,
+) -> History:
+    """An incident's events from its updates in order, and its final status and times."""
+    events = [EventRecord(created, "created", "", "new", opener, by_vendor=False)]
+    status, holder, previous_at = "new", ("", ""), created
+    done_since: datetime | None = None
+    last_group = ""
+    for at, actor, group, technician, new in updates:
+        # A few first updates are stamped before opened_at, and one incident has an update
+        # stamped before the one before it: events keep the log's update order, and their
+        # times never go back (so a first response is never before the ticket was opened).
+        at = max(at, previous_at)
+        previous_at = at
+
+        last_group = group or last_group
+        if (group or technician) and (group, technician) != holder:
+            # Neither a technician cleared within the group nor one taking the ticket from
+            # the group's queue is a (re)assignment: ServiceNow's reassignment_count agrees.
+            dropped = not technician and group == holder[0]
+            pickup = bool(holder[0]) and group == holder[0] and not holder[1]
+            if not dropped:
+                if not pickup:
+                    old = _who(*holder)
+                    events.append(EventRecord(at, "assigned", old, _who(group, technician), actor))
+                holder = (group, technician)
+
+        if new is None or new == status:
+            continue
+        if status in DONE and new not in DONE:
+            kind, done_since = "reopened", None  # the caller rejected the resolution
+        elif new == "resolved" or new == "closed":
+            kind = new
+        else:
+            kind = "status_change"
+        if new in DONE and status not in DONE:
+            done_since = at
+        events.append(EventRecord(at, kind, status, new, actor, by_vendor=kind != "reopened"))
+        status = new
+
+    if status in DONE:
+        # 1,556 incidents are closed without resolved_at: their resolution is when they
+        # were last completed (or closed_at), so their clocks stop.
+        resolved = resolved or done_since or closed
+    else:
+        resolved = closed = None  # still open: an earlier resolution no longer stands
+    if status != "closed":
+        closed = None
+    return History(events, status, resolved, closed, previous_at, last_group)
+
+
 def _build(
     number: str,
     rows: list[tuple[int, list[str]]],
@@ -245,62 +326,20 @@ def _build(
             )
 
     opener = value("opened_by") or value("caller_id")
-    events = [EventRecord(created, "created", "", "new", opener, by_vendor=False)]
-    status, holder, previous_at = "new", ("", ""), created
-    done_since: datetime | None = None
-    last_group = ""
+    updates = []
     for row, cells in rows:
         at = _time(cells, col, "sys_updated_at", row, parse)
         if at is None:
             raise _Bad(row, "sys_updated_at", "sys_updated_at is empty")
-        # A few first updates are stamped before opened_at, and one incident has an update
-        # stamped before the one before it: events keep the log's update order, and their
-        # times never go back (so a first response is never before the ticket was opened).
-        at = max(at, previous_at)
-        previous_at = at
-        actor = _value(cells, col, "sys_updated_by")
-
+        state = cells[col["incident_state"]].strip()
+        new = None if state in SKIPPED_STATES else STATES.get(state)
+        if new is None and state not in SKIPPED_STATES:
+            raise _Bad(row, "incident_state", f"unknown state {state!r}")
         group = _value(cells, col, "assignment_group")
         technician = _value(cells, col, "assigned_to")
-        last_group = group or last_group
-        if (group or technician) and (group, technician) != holder:
-            # Neither a technician cleared within the group nor one taking the ticket from
-            # the group's queue is a (re)assignment: ServiceNow's reassignment_count agrees.
-            dropped = not technician and group == holder[0]
-            pickup = bool(holder[0]) and group == holder[0] and not holder[1]
-            if not dropped:
-                if not pickup:
-                    old = _who(*holder)
-                    events.append(EventRecord(at, "assigned", old, _who(group, technician), actor))
-                holder = (group, technician)
-
-        state = cells[col["incident_state"]].strip()
-        if state in SKIPPED_STATES:
-            continue
-        new = STATES.get(state)
-        if new is None:
-            raise _Bad(row, "incident_state", f"unknown state {state!r}")
-        if new == status:
-            continue
-        if status in DONE and new not in DONE:
-            kind, done_since = "reopened", None  # the caller rejected the resolution
-        elif new == "resolved" or new == "closed":
-            kind = new
-        else:
-            kind = "status_change"
-        if new in DONE and status not in DONE:
-            done_since = at
-        events.append(EventRecord(at, kind, status, new, actor, by_vendor=kind != "reopened"))
-        status = new
-
-    if status in DONE:
-        # 1,556 incidents are closed without resolved_at: their resolution is when they
-        # were last completed (or closed_at), so their clocks stop.
-        resolved = resolved or done_since or closed
-    else:
-        resolved = closed = None  # still open: an earlier resolution no longer stands
-    if status != "closed":
-        closed = None
+        actor = _value(cells, col, "sys_updated_by")
+        updates.append(Update(at, actor, group, technician, new))
+    lived = history(created, opener, updates, resolved=resolved, closed=closed)
 
     made_sla = value("made_sla")
     try:
@@ -309,23 +348,23 @@ def _build(
         raise _Bad(last_row, "made_sla", f"{made_sla!r} is not true/false") from None
     # Versions compare as strings upstream, so the count is zero-padded ("00000012").
     mods = _count(last, col, "sys_mod_count", last_row)
-    version = f"{mods:08d}" if mods is not None else previous_at.isoformat()
+    version = f"{mods:08d}" if mods is not None else lived.last_at.isoformat()
     return TicketRecord(
         row=rows[0][0],
         last_row=last_row,
         external_id=number,
-        attribution=value("assignment_group") or last_group,
+        attribution=value("assignment_group") or lived.last_group,
         priority=prio,
-        status=status,
+        status=lived.status,
         created_at=created,
-        resolved_at=resolved,
-        closed_at=closed,
+        resolved_at=lived.resolved_at,
+        closed_at=lived.closed_at,
         version=version,
         technician=value("assigned_to"),
         category=value("category"),
         requester=value("caller_id"),
         channel=CHANNELS.get(value("contact_type").lower(), "other"),
-        events=events,
+        events=lived.events,
         source_sla_met=sla_met,
         source_reopen_count=_count(last, col, "reopen_count", last_row),
         source_reassignment_count=_count(last, col, "reassignment_count", last_row),

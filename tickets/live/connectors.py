@@ -52,6 +52,7 @@ class LivePage:
     total: int | None = None  # records the run will read, where the API says
     url: str = ""  # the page's URL, without credentials
     cursor_text: str = ""  # the cursor as a person reads it, for progress lines
+    notes: tuple[str, ...] = ()  # remarks for the run's report ("sys_audit refused: ...")
 
 
 @dataclass(frozen=True)
@@ -86,8 +87,9 @@ class Connector(Protocol):
         tickets.live.http.SourceError (or a subclass) when the source fails."""
         ...
 
-    def describe(self, *, cursor: dict[str, Any], since: datetime | None) -> str:
-        """Where a run starts, for its report: "Read incidents updated since ... UTC"."""
+    def describe(self, *, cursor: dict[str, Any], since: datetime | None, **options: Any) -> str:
+        """Where a run starts (and how, given the run's options), for its report: "Read
+        incidents updated since ... UTC"."""
         ...
 
     def probe(self, settings: SourceSettings, *, sleep: Sleep = time.sleep) -> ProbeResult:

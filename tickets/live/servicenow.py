@@ -23,7 +23,7 @@ Choices, from the Table API documentation:
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -42,6 +42,8 @@ from tickets.live.http import (
 )
 
 TABLE_PATH = "/api/now/table/incident"
+AUDIT_TABLE = "sys_audit"
+SLA_TABLE = "task_sla"
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 # The window's upper bound trails our clock a little, so a small skew against the instance's
 # clock cannot let a record updated during the run stay inside the window and reorder it.
@@ -87,6 +89,25 @@ REQUIRED_READ_ACCESS = (
     "the itil role (read on incident and task_sla), or a custom role with read ACLs on "
     "incident, sys_audit and task_sla"
 )
+# What to grant for each table the sync reads besides incident (probe and run notes say it).
+TABLE_ACCESS = {
+    AUDIT_TABLE: "the audit_viewer role (newer releases) or a read ACL on sys_audit",
+    SLA_TABLE: "the itil role or a read ACL on task_sla",
+    "sys_user_group": "the itil role or a read ACL on sys_user_group",
+    "sys_user": "the itil role or a read ACL on sys_user",
+    "sys_choice": "a read ACL on sys_choice",
+}
+# sys_audit's fields for an incident's history: one row per changed field per update.
+AUDIT_FIELDS = (
+    "documentkey",
+    "fieldname",
+    "oldvalue",
+    "newvalue",
+    "user",
+    "sys_created_on",
+    "record_checkpoint",
+)
+HISTORY_FIELDS = ("incident_state", "state", "assignment_group", "assigned_to")
 
 
 @dataclass(frozen=True)
@@ -269,3 +290,83 @@ def _same_origin(next_url: str, origin: httpx.URL, response: httpx.Response) -> 
             f"({target.host}); refusing to send the credentials there."
         )
     return str(target)
+
+
+def table_path(table: str) -> str:
+    return f"/api/now/table/{table}"
+
+
+def fetch_table(
+    client: httpx.Client,
+    table: str,
+    *,
+    query: str,
+    fields: Sequence[str],
+    denied: Callable[[httpx.Response], SourceAccessDenied],
+    page_size: int = DEFAULT_PAGE_SIZE,
+    display_value: str = "false",
+    policy: RetryPolicy = DEFAULT_POLICY,
+    sleep: Sleep = time.sleep,
+) -> list[dict[str, Any]]:
+    """Every record of `table` matching `query`, following the `Link` pages: for the small
+    per-page reads (an incident page's audit rows, SLAs, names), which no run cursor tracks."""
+    origin = client.base_url
+    url: str = table_path(table)
+    params: dict[str, Any] | None = {
+        "sysparm_query": query,
+        "sysparm_fields": ",".join(fields),
+        "sysparm_limit": page_size,
+        "sysparm_display_value": display_value,
+        "sysparm_exclude_reference_link": "true",
+    }
+    rows: list[dict[str, Any]] = []
+    while True:
+        response = get_with_retries(
+            client, url, params=params, denied=denied, policy=policy, sleep=sleep
+        )
+        records = _records(response)
+        rows.extend(records)
+        next_url = response.links.get("next", {}).get("url")
+        if not records or not next_url:
+            return rows
+        url, params = _same_origin(next_url, origin, response), None
+
+
+def first_record(
+    client: httpx.Client,
+    table: str,
+    *,
+    query: str,
+    denied: Callable[[httpx.Response], SourceAccessDenied],
+    fields: Sequence[str] = ("sys_id",),
+    policy: RetryPolicy = DEFAULT_POLICY,
+    sleep: Sleep = time.sleep,
+) -> tuple[list[dict[str, Any]], int | None]:
+    """One record of `table` matching `query` and the instance's count of all that match."""
+    params = {
+        "sysparm_query": query,
+        "sysparm_fields": ",".join(fields),
+        "sysparm_limit": 1,
+        "sysparm_exclude_reference_link": "true",
+    }
+    response = get_with_retries(
+        client, table_path(table), params=params, denied=denied, policy=policy, sleep=sleep
+    )
+    return _records(response), _total(response)
+
+
+def incident_denied(username: str) -> Callable[[httpx.Response], SourceAccessDenied]:
+    """How a 401/403 on the incident table is worded (the sync's and the probe's)."""
+    return _denied_message(username)
+
+
+def table_denied(table: str, username: str) -> Callable[[httpx.Response], SourceAccessDenied]:
+    """A 401/403 on a table besides incident: what to grant, and what is missing without it."""
+
+    def denied(response: httpx.Response) -> SourceAccessDenied:
+        return SourceAccessDenied(
+            f"{table}: the user '{username}' may not read it ({response.status_code} at "
+            f"{safe_url(response.url)}); grant {TABLE_ACCESS.get(table, 'a read ACL on ' + table)}"
+        )
+
+    return denied

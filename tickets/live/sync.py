@@ -124,11 +124,12 @@ def _run(source, connector, settings, *, since, full, progress, owner, **fetch_o
         format=ImportFormat.LIVE,
         file_name=f"{source.get_kind_display()} at {source.base_url}",
     )
-    run.notes = [connector.describe(cursor=cursor, since=since)]
+    run.notes = [connector.describe(cursor=cursor, since=since, **fetch_options)]
     started_at, clock = timezone.now(), time.perf_counter()
     unmapped: Counter[str] = Counter()
     try:
         for page in connector.pages(settings, cursor=cursor, since=since, **fetch_options):
+            run.notes.extend(note for note in page.notes if note not in run.notes)
             _commit_page(source, run, page, unmapped, owner)
             if progress is not None:
                 progress(page, run)

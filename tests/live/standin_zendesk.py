@@ -7,19 +7,29 @@ tickets' last change with `after_cursor`, `after_url` and `end_of_stream`, and t
 `metric_sets`, `users` and `groups` sideloads of `include`. Pages vary in size (as the export's
 own pages do), and it can be told to fail first (`faults`). `/api/v2/users/me.json` answers
 the API user, or an anonymous one without credentials.
+
+`/api/v2/tickets/{id}/audits.json` serves a ticket's audits with cursor pagination as Zendesk
+documents it (`page[size]` up to 100, `page[after]`, `meta.has_more` / `after_cursor`,
+`links.next`, and with `include=users` the users the audits name): the ticket's own trail
+where a test gives one (`audits`), else a plain trail made from the ticket and its metric set
+(`plain_trail`). It can serve fewer a page than asked (`audit_page_cut`), fail first
+(`audit_faults`) or refuse them all (`audits_refused`).
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 from werkzeug import Request, Response
 
-from tickets.live.zendesk import EXPORT_PATH
+from tickets.live.zendesk import AUDIT_PAGE_SIZE, EXPORT_PATH
+
+AUDITS_URI = re.compile(r"^/api/v2/tickets/(\d+)/audits\.json$")
 
 EMAIL = "integrations@acme.example"
 TOKEN = "zd-T0ken-6dG2kq9Pz8wXyLrA4nBv"
@@ -66,6 +76,10 @@ class ZendeskStandIn:
     faults: list[Response] = field(default_factory=list)
     seen: list[str] = field(default_factory=list)
     served: int = 0
+    audits: dict[int, list[dict]] = field(default_factory=dict)  # a ticket's own trail
+    audit_page_cut: int = AUDIT_PAGE_SIZE
+    audit_faults: list[Response] = field(default_factory=list)
+    audits_refused: bool = False
 
     def authorised(self, request: Request) -> bool:
         expected = "Basic " + base64.b64encode(f"{EMAIL}/token:{TOKEN}".encode()).decode()
@@ -114,6 +128,49 @@ class ZendeskStandIn:
         if "groups" in include:
             ids = {t.get("group_id") for t in page} - {None}
             body["groups"] = [{"id": i, "name": self.groups[i]} for i in sorted(ids)]
+        return json_response(body, 200)
+
+    def ticket_audits(self, request: Request) -> Response:
+        self.seen.append(request.full_path)
+        if self.audit_faults:
+            return self.audit_faults.pop(0)
+        if not self.authorised(request):
+            return json_response({"error": "Couldn't authenticate you"}, 401)
+        if self.audits_refused:
+            return json_response({"error": "Forbidden", "description": "no access"}, 403)
+        ticket_id = int(AUDITS_URI.match(request.path).group(1))
+        found = next((t for t in self.tickets if t["id"] == ticket_id), None)
+        if found is None:
+            return json_response({"error": "RecordNotFound", "description": "Not found"}, 404)
+        trail = self.audits.get(ticket_id) or plain_trail(found, self.metric_sets.get(ticket_id))
+        size = int(request.args.get("page[size]", AUDIT_PAGE_SIZE))
+        if not 1 <= size <= AUDIT_PAGE_SIZE:
+            return json_response({"error": "InvalidPaginationParameter"}, 400)
+        cursor = request.args.get("page[after]")
+        start = int(base64.urlsafe_b64decode(cursor)) if cursor else 0
+        page = trail[start : start + min(size, self.audit_page_cut)]
+        end = start + len(page)
+        after = base64.urlsafe_b64encode(str(end).encode()).decode()
+        more = end < len(trail)
+        base = f"{request.host_url.rstrip('/')}{request.path}"
+        body: dict = {
+            "audits": page,
+            "meta": {"has_more": more, "after_cursor": after, "before_cursor": None},
+            "links": {
+                "prev": None,
+                "next": f"{base}?" + urlencode({"page[size]": size, "page[after]": after})
+                if more
+                else None,
+            },
+        }
+        if "users" in request.args.get("include", "").split(","):
+            named = {a["author_id"] for a in page}
+            for event in (e for a in page for e in a["events"]):
+                if "author_id" in event:
+                    named.add(event["author_id"])
+                if event.get("field_name") == "assignee_id" and event.get("value"):
+                    named.add(int(event["value"]))
+            body["users"] = [self.users[i] for i in sorted(named) if i in self.users]
         return json_response(body, 200)
 
     def me(self, request: Request) -> Response:
@@ -194,3 +251,75 @@ def metric_set(
         "first_resolution_time_in_minutes": {"calendar": None, "business": None},
         "full_resolution_time_in_minutes": {"calendar": None, "business": None},
     }
+
+
+def audit(audit_id: int, ticket_id: int, at: datetime, author_id: int, events: list[dict]) -> dict:
+    """An audit as Zendesk lists it: one update of the ticket and what it changed."""
+    return {
+        "id": audit_id,
+        "ticket_id": ticket_id,
+        "created_at": stamp(at),
+        "author_id": author_id,
+        "metadata": {"system": {}, "custom": {}},
+        "via": {"channel": "web", "source": {"from": {}, "to": {}, "rel": None}},
+        "events": [{"id": audit_id * 10 + n} | e for n, e in enumerate(events)],
+    }
+
+
+def created(name: str, value) -> dict:
+    return {"type": "Create", "field_name": name, "value": _text(value)}
+
+
+def changed(name: str, value, previous) -> dict:
+    return {
+        "type": "Change",
+        "field_name": name,
+        "value": _text(value),
+        "previous_value": _text(previous),
+    }
+
+
+def comment(author_id: int, *, public: bool = True, body: str = "Thanks") -> dict:
+    return {"type": "Comment", "author_id": author_id, "public": public, "body": body}
+
+
+def _text(value):
+    # Zendesk's audits give ids as text ("201"), as they give every field's value.
+    return str(value) if isinstance(value, int) else value
+
+
+def plain_trail(ticket: dict, metrics: dict | None) -> list[dict]:
+    """The audits a ticket without a trail of its own gets: created (new, in its group, the
+    requester's public comment); taken by its agent and opened at the initial assignment; the
+    agent's first public reply; solved at solved_at; then its final status at updated_at."""
+    metrics = metrics or {}
+    ticket_id, requester, agent = ticket["id"], ticket["requester_id"], ticket["assignee_id"]
+    made = datetime.fromisoformat(ticket["created_at"])
+    updated = datetime.fromisoformat(ticket["updated_at"])
+    start = [created("status", "new"), created("priority", ticket["priority"])]
+    start += [created("group_id", ticket["group_id"]), comment(requester, body="Help")]
+    trail = [audit(ticket_id * 100, ticket_id, made, requester, start)]
+    final = ticket["status"]
+    status = "new"
+
+    def add(at: datetime, author: int, events: list[dict]) -> None:
+        trail.append(audit(ticket_id * 100 + len(trail), ticket_id, at, author, events))
+
+    if final != "new":
+        first = metrics.get("initially_assigned_at") or ticket["created_at"]
+        assigned = datetime.fromisoformat(first)
+        opened = [changed("status", "open", "new")]
+        if agent is not None:
+            opened.insert(0, changed("assignee_id", agent, None))
+        add(assigned, agent or requester, opened)
+        status = "open"
+    minutes = (metrics.get("reply_time_in_minutes") or {}).get("calendar")
+    if minutes is not None and agent is not None:
+        add(made + timedelta(minutes=minutes), agent, [comment(agent, body="On it")])
+    if metrics.get("solved_at") and final in ("solved", "closed"):
+        solved = datetime.fromisoformat(metrics["solved_at"])
+        add(solved, agent or requester, [changed("status", "solved", status)])
+        status = "solved"
+    if final != status:
+        add(updated, agent or requester, [changed("status", final, status)])
+    return trail

@@ -17,11 +17,16 @@ from tests.factories import ContractFactory
 from tests.live.standin import Sleeps
 from tests.live.standin_zendesk import (
     AGENTS,
+    AUDITS_URI,
     EMAIL,
     GROUPS,
     START,
     TOKEN,
     ZendeskStandIn,
+    audit,
+    changed,
+    comment,
+    created,
     json_response,
     metric_set,
     stamp,
@@ -51,6 +56,7 @@ VIA_LABELS |= {"chat": "Chat", "api": "API"}
 RATINGS = ("good", "bad", "offered", "unoffered")
 UPDATED = START + timedelta(days=3)  # every ticket was last changed after its own times
 FAST = RetryPolicy(max_attempts=2, base_delay=0.0, max_delay=0.0)
+AUDITED = "; history from each ticket's audits."  # how describe ends with history="audits"
 
 
 def full_ticket(n: int) -> tuple[dict, dict]:
@@ -105,6 +111,7 @@ def zendesk(httpserver) -> ZendeskStandIn:
     )
     httpserver.expect_request(EXPORT_PATH).respond_with_handler(server.export)
     httpserver.expect_request(ME_PATH).respond_with_handler(server.me)
+    httpserver.expect_request(AUDITS_URI).respond_with_handler(server.ticket_audits)
     return server
 
 
@@ -336,13 +343,17 @@ def test_the_filter_keeps_the_groups_named_or_numbered(zendesk, zd_settings):
 
 def test_describe_says_where_a_run_starts():
     assert CONNECTOR.describe(cursor={}, since=None) == (
-        "Read every ticket (no cursor yet, or --full)."
+        f"Read every ticket (no cursor yet, or --full){AUDITED}"
     )
     assert CONNECTOR.describe(cursor={"after_cursor": "MTU4"}, since=None) == (
-        "Read tickets changed since the last run (export cursor MTU4)."
+        f"Read tickets changed since the last run (export cursor MTU4){AUDITED}"
     )
     assert CONNECTOR.describe(cursor={"after_cursor": "MTU4"}, since=START) == (
-        "Read tickets updated since 2026-03-01 08:00:00 UTC."
+        f"Read tickets updated since 2026-03-01 08:00:00 UTC{AUDITED}"
+    )
+    assert CONNECTOR.describe(cursor={}, since=None, history="none") == (
+        "Read every ticket (no cursor yet, or --full); events synthesised from the tickets' "
+        "times (history none)."
     )
     assert connector_for("zendesk") is CONNECTOR
 
@@ -430,7 +441,7 @@ def test_a_sync_writes_the_tickets_then_only_what_changed(source, zendesk):
         100,
     )
     assert first.unmapped == {"Database": 100}
-    assert first.notes[0] == "Read every ticket (no cursor yet, or --full)."
+    assert first.notes[0] == f"Read every ticket (no cursor yet, or --full){AUDITED}"
     synced = tickets("acme-zd")
     assert {row[5] for row in synced} == {
         "new",
@@ -451,7 +462,9 @@ def test_a_sync_writes_the_tickets_then_only_what_changed(source, zendesk):
         0,
         0,
     )
-    assert again.notes[0] == f"Read tickets changed since the last run (export cursor {stored})."
+    assert again.notes[0] == (
+        f"Read tickets changed since the last run (export cursor {stored}){AUDITED}"
+    )
     assert tickets("acme-zd") == synced
 
     changed = next(t for t in zendesk.tickets if t["id"] == 2)  # open, Netcorp
@@ -481,7 +494,7 @@ def test_a_full_sync_and_a_backfill_read_again_and_change_nothing(source):
 
     assert (full.rows_read, full.tickets_unchanged, full.tickets_updated) == (COUNT, 200, 0)
     assert (backfill.rows_read, backfill.tickets_created, backfill.tickets_updated) == (20, 0, 0)
-    assert backfill.notes[0] == "Read tickets updated since 2026-03-04 08:02:20 UTC."
+    assert backfill.notes[0] == f"Read tickets updated since 2026-03-04 08:02:20 UTC{AUDITED}"
     assert tickets("acme-zd") == before
     source.refresh_from_db()
     assert set(source.cursor) == {"after_cursor"}
@@ -608,3 +621,311 @@ def test_an_agent_s_token_fails_naming_the_admin_role(source, zendesk):
     assert "an admin's API token" in run.failure
     assert not probe.ok and "an admin's API token" in probe.cannot_read[0]
     assert TOKEN not in run.failure + str(probe)
+
+
+# --- history from audits ----------------------------------------------------------------------
+
+T0 = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
+NAMED_GROUPS = {i: {"id": i, "name": n} for i, n in GROUPS.items()}
+
+
+def at(minutes: float) -> datetime:
+    return T0 + timedelta(minutes=minutes)
+
+
+def handled_ticket() -> tuple[dict, dict, list[dict]]:
+    """A ticket (closed, Network, Bo), its metric set and its audit trail: queued in Tier 1,
+    taken by Ann, an internal note, a CC'd customer's and the requester's public comments,
+    Ann's first public reply, moved to Network and Bo, pending and back, solved, closed by
+    an automation (author -1)."""
+    body = ticket(
+        5150,
+        created=T0,
+        updated=at(24 * 60),
+        status="closed",
+        priority="high",
+        group_id=102,
+        assignee_id=202,
+        requester_id=301,
+    )
+    metrics = metric_set(5150, created=T0, reply_minutes=45, solved=at(240), group_stations=2)
+    opened = [created("status", "new"), created("priority", "normal"), created("group_id", 101)]
+    trail = [
+        audit(1, 5150, T0, 301, [*opened, comment(301, body="Printer jammed")]),
+        audit(
+            2,
+            5150,
+            at(5),
+            201,
+            [changed("assignee_id", 201, None), changed("status", "open", "new")],
+        ),
+        audit(3, 5150, at(20), 201, [comment(201, public=False, body="internal note")]),
+        audit(4, 5150, at(25), 305, [comment(305, body="Me too")]),  # an end user, CC'd
+        audit(5, 5150, at(30), 301, [comment(301, body="Any news?")]),
+        audit(6, 5150, at(45), 201, [comment(201), changed("priority", "high", "normal")]),
+        audit(7, 5150, at(50), 201, [comment(201, body="Still on it")]),
+        audit(
+            8, 5150, at(60), 201, [changed("group_id", 102, 101), changed("assignee_id", 202, 201)]
+        ),
+        audit(9, 5150, at(120), 202, [changed("status", "pending", "open")]),
+        audit(10, 5150, at(180), 301, [comment(301), changed("status", "open", "pending")]),
+        audit(11, 5150, at(240), 202, [changed("status", "solved", "open")]),
+        audit(12, 5150, at(24 * 60), -1, [changed("status", "closed", "solved")]),
+    ]
+    return body, metrics, trail
+
+
+def test_a_ticket_s_audits_become_exactly_these_events():
+    body, metrics, trail = handled_ticket()
+
+    record = ticket_record(
+        body, metric_set=metrics, users=users(), groups=NAMED_GROUPS, row=3, audits=trail
+    )
+
+    requester = "caller0@customer.example"
+    assert record.events == [
+        EventRecord(T0, "created", "", "new", requester, by_vendor=False),
+        EventRecord(at(5), "assigned", "", "Tier 1 / Ann Agent", "Ann Agent"),
+        EventRecord(at(5), "status_change", "new", "in_progress", "Ann Agent"),
+        EventRecord(at(45), "responded", "", "", "Ann Agent"),
+        EventRecord(at(60), "assigned", "Tier 1 / Ann Agent", "Network / Bo Agent", "Ann Agent"),
+        EventRecord(at(120), "status_change", "in_progress", "pending_customer", "Bo Agent"),
+        EventRecord(at(180), "status_change", "pending_customer", "in_progress", "Caller 0"),
+        EventRecord(at(240), "resolved", "in_progress", "resolved", "Bo Agent"),
+        EventRecord(at(24 * 60), "closed", "resolved", "closed", ""),
+    ]
+    # The ticket's own fields are the export's, as without audits.
+    synthesised = ticket_record(body, metric_set=metrics, users=users(), groups=NAMED_GROUPS, row=3)
+    synthesised.events = record.events
+    assert record == synthesised
+    assert (record.priority, record.status, record.resolved_at, record.closed_at) == (
+        "P2",
+        "closed",
+        at(240),
+        at(24 * 60),
+    )
+    assert (record.source_reassignment_count, record.source_reopen_count) == (1, 0)
+
+
+def test_a_reopened_ticket_gets_its_reopened_event_and_later_audits_wait_for_the_next_run():
+    body = ticket(77, created=T0, updated=at(300), status="solved", assignee_id=203)
+    holder = [created("group_id", 101), created("assignee_id", 203)]
+    trail = [
+        # Stamped a second before the ticket: its events still start at its creation.
+        audit(1, 77, T0 - timedelta(seconds=1), 301, [created("status", "open"), *holder]),
+        audit(2, 77, at(60), 203, [changed("status", "solved", "open"), comment(203)]),
+        audit(3, 77, at(120), 301, [changed("status", "open", "solved"), comment(301)]),
+        audit(4, 77, at(300), 203, [changed("status", "solved", "open")]),
+        # After the ticket's updated_at: a change the export's page does not show yet.
+        audit(5, 77, at(400), 203, [changed("status", "closed", "solved")]),
+    ]
+
+    record = ticket_record(body, users=users(), groups=NAMED_GROUPS, audits=trail)
+
+    assert [(e.at, e.kind, e.old_value, e.new_value, e.by_vendor) for e in record.events] == [
+        (T0, "created", "", "new", False),
+        (T0, "assigned", "", "Tier 1 / Cy Agent", True),
+        (T0, "status_change", "new", "in_progress", True),
+        (at(60), "resolved", "in_progress", "resolved", True),
+        (at(60), "responded", "", "", True),
+        (at(120), "reopened", "resolved", "in_progress", False),
+        (at(300), "resolved", "in_progress", "resolved", True),
+    ]
+    assert record.status == "resolved"
+
+
+def test_the_response_is_the_first_public_comment_by_an_agent():
+    body = ticket(78, created=T0, updated=at(90), requester_id=302)
+    trail = [
+        # An agent opening the ticket for a caller: the creating audit's comment is the request.
+        audit(1, 78, T0, 201, [created("status", "open"), comment(201, body="Caller says")]),
+        audit(2, 78, at(10), 302, [comment(302, body="Hello?")]),  # the requester
+        audit(3, 78, at(20), 202, [comment(202, public=False)]),  # an internal note
+        audit(4, 78, at(30), 307, [comment(307, body="Same here")]),  # an end user
+        # A comment's own author counts, not the audit's (a comment made on someone's behalf).
+        audit(5, 78, at(40), 303, [{"type": "Comment", "author_id": 203, "public": True}]),
+        audit(6, 78, at(50), 201, [comment(201)]),
+    ]
+
+    record = ticket_record(body, users=users(), groups=NAMED_GROUPS, audits=trail)
+
+    assert [(e.at, e.actor) for e in record.events if e.kind == "responded"] == [
+        (at(40), "Cy Agent")
+    ]
+
+
+def test_an_unknown_status_in_an_audit_is_a_row_error_naming_it():
+    body = ticket(79, created=T0, updated=at(90))
+    trail = [audit(1, 79, at(10), 201, [changed("status", "escalated", "open")])]
+
+    error = ticket_record(body, row=4, audits=trail)
+
+    assert error == RowError(
+        4, "audits", "unknown status 'escalated' in the audit of 2026-06-01 09:10 UTC", "79"
+    )
+
+
+@pytest.fixture
+def audited(httpserver) -> ZendeskStandIn:
+    """Four tickets: the handled one with its own trail (changed last), and three with plain
+    trails (open, closed, closed)."""
+    body, metrics, trail = handled_ticket()
+    plain = [full_ticket(n) for n in (3, 15, 16)]
+    server = ZendeskStandIn(
+        tickets=[body] + [t for t, _ in plain],
+        metric_sets={5150: metrics} | {t["id"]: m for t, m in plain},
+        users=users(),
+        audits={5150: trail},
+    )
+    httpserver.expect_request(EXPORT_PATH).respond_with_handler(server.export)
+    httpserver.expect_request(AUDITS_URI).respond_with_handler(server.ticket_audits)
+    return server
+
+
+def read_all(settings: SourceSettings, **options) -> list:
+    options = {"page_size": 50, "sleep": Sleeps(), "policy": FAST} | options
+    return list(CONNECTOR.pages(settings, cursor={}, since=None, **options))
+
+
+def audit_requests(server: ZendeskStandIn) -> list[tuple[int, dict]]:
+    """(ticket id, query) of each audits request, in order."""
+    return [
+        (int(urlsplit(path).path.split("/")[4]), parse_qs(urlsplit(path).query))
+        for path in server.seen
+        if "/audits.json" in path
+    ]
+
+
+def synthesised(server: ZendeskStandIn) -> list[TicketRecord]:
+    """The server's tickets as ticket_record reads them without audits, in the export's order."""
+    ordered = sorted(server.tickets, key=server.position)
+    return [
+        ticket_record(
+            t, metric_set=server.metric_sets[t["id"]], users=users(), groups=NAMED_GROUPS, row=n
+        )
+        for n, t in enumerate(ordered, 1)
+    ]
+
+
+def test_each_ticket_s_audits_are_read_page_by_page_through_a_429(audited, zd_settings):
+    audited.audit_page_cut = 5  # the handled ticket's 12 audits come in 3 pages
+    audited.audit_faults = [
+        json_response({"error": "APIRateLimitExceeded"}, 429, {"Retry-After": "4"})
+    ]
+    sleeps = Sleeps()
+
+    [page] = read_all(zd_settings, sleep=sleeps)
+
+    body, metrics, trail = handled_ticket()
+    assert page.records[-1] == ticket_record(
+        body, metric_set=metrics, users=users(), groups=NAMED_GROUPS, row=4, audits=trail
+    )
+    assert page.records[-1].events[3] == EventRecord(at(45), "responded", "", "", "Ann Agent")
+    asked = audit_requests(audited)
+    assert [ticket_id for ticket_id, _ in asked] == [4, 4, 16, 17, 5150, 5150, 5150]
+    assert sleeps == [4.0]  # the 429's Retry-After, then the same request again
+    assert asked[4][1] == {"page[size]": ["100"], "include": ["users"]}
+    assert asked[5][1]["page[after]"] and asked[6][1]["page[after]"] != asked[5][1]["page[after]"]
+    # Every ticket's events come from its audits: the plain ones name the group and the agent.
+    assert [e.new_value for e in page.records[0].events if e.kind == "assigned"] == [
+        "Tier 1 / Ann Agent"
+    ]
+
+
+def test_history_none_gives_the_synthesised_records_without_reading_audits(audited, zd_settings):
+    [plain] = read_all(zd_settings, history="none")
+
+    assert audit_requests(audited) == []
+    assert plain.records == synthesised(audited)
+
+    [page] = read_all(zd_settings)
+    # With audits only the events differ: the ticket's own fields are the export's.
+    for with_audits, without in zip(page.records, plain.records, strict=True):
+        assert with_audits.events != without.events
+        with_audits.events = without.events
+    assert page.records == plain.records
+    with pytest.raises(ValueError, match="history must be one of audits, none"):
+        read_all(zd_settings, history="changelog")
+
+
+def test_audits_refused_fall_back_to_synthesised_events_for_the_run(audited, zd_settings, caplog):
+    audited.audits_refused = True
+
+    [page] = read_all(zd_settings)
+
+    assert page.records == synthesised(audited)
+    assert len(audit_requests(audited)) == 1  # given up for the rest of the run
+    assert f"Zendesk user '{EMAIL}' may not read ticket audits (403 Forbidden" in caplog.text
+    assert "events are synthesised from their times" in caplog.text
+    assert TOKEN not in caplog.text
+
+
+def test_a_ticket_whose_audits_are_gone_keeps_synthesised_events(audited, zd_settings):
+    audited.audit_faults = [json_response({"error": "RecordNotFound"}, 404)]
+
+    [page] = read_all(zd_settings)
+
+    expected = synthesised(audited)
+    assert page.records[0] == expected[0]  # ticket 4: deleted or merged since the page
+    assert page.records[1].events != expected[1].events  # the others: from their audits
+    assert len(audit_requests(audited)) == 4
+
+
+def test_a_page_of_n_tickets_costs_one_request_and_one_per_ticket_kept(zendesk, zd_settings):
+    filtered = SourceSettings(**{**zd_settings.__dict__, "filter": "Tier 1"})
+    counts, before = [], 0
+
+    for page in CONNECTOR.pages(filtered, cursor={}, since=None, page_size=50, sleep=Sleeps()):
+        counts.append((page.read, len(page.records), len(zendesk.seen) - before))
+        before = len(zendesk.seen)
+
+    assert [read for read, _, _ in counts] == [37, 50, 11, 50, 23, 37, 50, 11, 31]
+    assert all(requests == 1 + kept for _, kept, requests in counts)
+    assert sum(kept for _, kept, _ in counts) == COUNT // 3
+
+
+@pytest_db
+def test_a_synced_ticket_keeps_its_whole_history_when_it_changes_later(source, zendesk):
+    sync_quickly(source)
+    changed = next(t for t in zendesk.tickets if t["id"] == 5)  # open, Network, Bo
+    closed_at = UPDATED + timedelta(days=30)
+    changed |= {"status": "closed", "updated_at": stamp(closed_at)}
+    changed["generated_timestamp"] = int(closed_at.timestamp())
+    zendesk.metric_sets[5]["solved_at"] = stamp(closed_at - timedelta(hours=1))
+
+    latest = sync_quickly(source)
+
+    assert (latest.rows_read, latest.tickets_updated) == (1, 1)
+    row = Ticket.objects.get(source="acme-zd", external_id="5")
+    created = START + timedelta(minutes=4)
+    assert [(e.at, e.kind, e.old_value, e.new_value, e.actor) for e in row.events.all()] == [
+        (created, "created", "", "new", "caller4@customer.example"),
+        (created + timedelta(minutes=5), "assigned", "", "Network / Bo Agent", "Bo Agent"),
+        (created + timedelta(minutes=5), "status_change", "new", "in_progress", "Bo Agent"),
+        (created + timedelta(minutes=14), "responded", "", "", "Bo Agent"),
+        (closed_at - timedelta(hours=1), "resolved", "in_progress", "resolved", "Bo Agent"),
+        (closed_at, "closed", "resolved", "closed", "Bo Agent"),
+    ]
+    assert (row.status, row.resolved_at, row.closed_at) == (
+        "closed",
+        closed_at - timedelta(hours=1),
+        closed_at,
+    )
+
+
+@pytest.mark.parametrize(
+    "body, problem",
+    [
+        ({"audits": {}}, "has no 'audits' list"),
+        ({"audits": [], "meta": {}}, "does not say whether more audits follow"),
+        ({"audits": [], "meta": {"has_more": True}}, "gives no new after_cursor"),
+    ],
+)
+def test_a_malformed_audits_page_stops_the_run_naming_it(audited, zd_settings, body, problem):
+    audited.audit_faults = [json_response(body, 200)]
+
+    with pytest.raises(MalformedPage) as failure:
+        read_all(zd_settings)
+
+    assert problem in str(failure.value)
+    assert "/api/v2/tickets/4/audits.json?page%5Bsize%5D=100&include=users" in str(failure.value)

@@ -1,10 +1,21 @@
 """Zendesk tickets as our tickets, and the Zendesk connector the sync runs.
 
 `ticket_record` reads a ticket of the incremental export, with its sideloaded metric set,
-group and users, as a TicketRecord whose events are synthesised from its timestamps by
-`one_row.one_row_ticket`, by the CSV export reader's own rules (tickets/ingest/zendesk.py:
-statuses, priorities, channels, first reply, reopens, stations, the good/bad rating), so the
-API and a file give the same tickets.
+group and users, as a TicketRecord by the CSV export reader's own rules (tickets/ingest/
+zendesk.py: statuses, priorities, channels, first reply, reopens, stations, the good/bad
+rating), so the API and a file give the same tickets (`one_row.one_row_ticket`).
+
+Its events come from the ticket's audits (`history="audits"`, the default): every audit of the
+ticket is read, so a long-lived ticket keeps its whole history when a newer version replaces
+the stored one (the incremental event export only covers a time window). Status and
+assignment changes are read into events by the rules the ServiceNow history follows
+(`tickets.ingest.servicenow.history`): created; assigned when an agent takes the ticket or it
+moves to another agent or group, named "group / agent" (a group without an agent is a queue,
+see `_held`); status_change, resolved, closed, reopened. The first public comment by someone
+other than the requester (and not an end user), after the creating audit, is the response.
+Without audits (`history="none"`, e.g. for a huge backfill, or an account refused them) the
+events are synthesised from the ticket's timestamps. Either way the ticket's own fields
+(priority, final status, times, rating, the metric set's counts) are the export's.
 
 - Attribution is the ticket's group name (the CSV reader's default `Group` column).
 - The version is `updated_at`, as for the file.
@@ -18,27 +29,44 @@ API and a file give the same tickets.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
+
 from tickets.ingest.one_row import RowProblem, one_row_ticket, survey_record
-from tickets.ingest.records import PRIORITIES, RowError, TicketRecord
+from tickets.ingest.records import PRIORITIES, EventRecord, RowError, TicketRecord
+from tickets.ingest.servicenow import Update, history
 from tickets.ingest.zendesk import FIRST_REPLY, PRIORITIES_MAP, SATISFACTION, STATUSES, channel
 from tickets.live.connectors import LivePage, ProbeResult, Sleep, SourceSettings
-from tickets.live.http import SourceError
+from tickets.live.http import (
+    DEFAULT_POLICY,
+    MalformedPage,
+    RetryPolicy,
+    SourceAccessDenied,
+    SourceError,
+    SourceUnavailable,
+)
 from tickets.live.zendesk import (
     DEFAULT_PAGE_SIZE,
     REQUIRED_ACCESS,
     Page,
+    fetch_audits,
     fetch_me,
     fetch_tickets,
     unix_seconds,
+    zendesk_client,
 )
+
+logger = logging.getLogger(__name__)
 
 CURSOR_KEY = "after_cursor"  # LiveSource.cursor of a Zendesk source: the export's cursor
 DELETED = "deleted"
+HISTORIES = ("audits", "none")  # the connector's `history` option
+HOLDER_FIELDS = ("status", "group_id", "assignee_id")
 
 
 def ticket_record(
@@ -49,11 +77,13 @@ def ticket_record(
     groups: dict[int, dict[str, Any]] | None = None,
     row: int = 0,
     default_priority: str = "",
+    audits: list[dict[str, Any]] | None = None,
 ) -> TicketRecord | RowError:
     """A ticket of the export as our ticket, or a RowError naming the ticket and the field.
 
     `metric_set`, `users` and `groups` are the page's sideloads (users and groups by id);
-    `row` is the ticket's position in the run (as a file's row).
+    `row` is the ticket's position in the run (as a file's row). With `audits` (the ticket's,
+    as `zendesk.fetch_audits` reads them) its events are its history; without, synthesised.
     """
     ticket_id = ticket.get("id")
     if ticket_id is None or str(ticket_id).strip() == "":
@@ -67,7 +97,7 @@ def ticket_record(
             external_id,
         )
     try:
-        return _ticket(
+        record = _ticket(
             ticket,
             external_id=external_id,
             metrics=metric_set or {},
@@ -76,8 +106,129 @@ def ticket_record(
             row=row,
             default_priority=default_priority,
         )
+        if audits:
+            record.events = audit_events(
+                ticket, audits, status=record.status, users=users or {}, groups=groups or {}
+            )
+        return record
     except RowProblem as problem:
         return RowError(row, problem.column, problem.reason, external_id)
+
+
+def audit_events(
+    ticket: dict[str, Any],
+    audits: list[dict[str, Any]],
+    *,
+    status: str,
+    users: dict[int, dict[str, Any]],
+    groups: dict[int, dict[str, Any]],
+) -> list[EventRecord]:
+    """The ticket's events from its audits, in time order and never before its creation.
+
+    Audits after the ticket's `updated_at` (changes made after the export's page was cut) are
+    left for the next run, which reads that newer version; the ticket's own status, group and
+    assignee as of `updated_at` close the history, so the events end where the ticket does.
+    """
+    created = _time(ticket, "created_at")
+    updated = max(_time(ticket, "updated_at") or created, created)
+    requester = users.get(ticket.get("requester_id")) or {}
+    opener = str(requester.get("email") or requester.get("name") or "")
+    # Zendesk lists audits oldest first; a stable sort keeps its order within a second.
+    trail = sorted(((_audit_time(a, created), a) for a in audits), key=lambda item: item[0])
+    trail = [(at, audit) for at, audit in trail if at <= updated]
+    holder: dict[str, Any] = {}
+    updates: list[Update] = []
+    responded: EventRecord | None = None
+    for number, (at, audit) in enumerate(trail):
+        changed = _changes(audit)
+        if "status" in changed:
+            raw = str(changed["status"] or "")
+            if raw.casefold() not in STATUSES:
+                when = f"{at:%Y-%m-%d %H:%M} UTC"
+                raise RowProblem("audits", f"unknown status {raw!r} in the audit of {when}")
+        holder |= changed
+        updates.append(
+            Update(
+                at,
+                _actor(users, _id(audit.get("author_id"))),
+                *_held(holder.get("group_id"), holder.get("assignee_id"), users, groups),
+                STATUSES[str(changed["status"]).casefold()] if "status" in changed else None,
+            )
+        )
+        if responded is None and number > 0:  # the first audit's comment is the request
+            author = _agent_comment(audit, ticket.get("requester_id"), users)
+            if author is not None:
+                responded = EventRecord(max(at, created), "responded", "", "", author)
+    final = _held(ticket.get("group_id"), ticket.get("assignee_id"), users, groups)
+    updates.append(Update(updated, "", *final, status))
+    events = history(created, opener, updates, resolved=None, closed=None).events
+    if responded is not None:
+        events.append(responded)
+    events.sort(key=lambda e: e.at)  # stable: same-instant events keep their order
+    return events
+
+
+def _held(group_id: Any, assignee_id: Any, users, groups) -> tuple[str, str]:
+    """(group, agent) holding the ticket, for `history`'s "group / agent" assignments.
+
+    A group without an agent is a queue, not an assignment: its group is left out, so an
+    agent taking the ticket from the queue is its first assignment, not a reassignment (as
+    Zendesk's group and assignee stations count them), and the events name agents, as the
+    synthesised ones do. A group change while an agent holds the ticket is a reassignment."""
+    agent = _name(users, _id(assignee_id))
+    return (_name(groups, _id(group_id)) if agent else "", agent)
+
+
+def _audit_time(audit: dict[str, Any], created: datetime) -> datetime:
+    try:
+        return _time(audit, "created_at") or created
+    except RowProblem as problem:
+        raise RowProblem("audits", f"an audit's {problem.reason}") from None
+
+
+def _changes(audit: dict[str, Any]) -> dict[str, Any]:
+    """The status, group and assignee an audit set (Create or Change events), by field."""
+    changed: dict[str, Any] = {}
+    for event in audit.get("events") or []:
+        if not isinstance(event, dict) or event.get("type") not in ("Create", "Change"):
+            continue
+        field = event.get("field_name")
+        if field in HOLDER_FIELDS:
+            changed[field] = event.get("value")
+    return changed
+
+
+def _agent_comment(
+    audit: dict[str, Any], requester_id: Any, users: dict[int, dict[str, Any]]
+) -> str | None:
+    """The author's name of the audit's first public comment by an agent, else None: not by
+    the requester, and not by a user Zendesk says is an end user (a CC'd customer)."""
+    for event in audit.get("events") or []:
+        if not isinstance(event, dict) or event.get("type") != "Comment":
+            continue
+        if event.get("public") is not True:
+            continue
+        author = _id(event.get("author_id") or audit.get("author_id"))
+        if author is None or author == _id(requester_id):
+            continue
+        if (users.get(author) or {}).get("role") == "end-user":
+            continue
+        return _actor(users, author)
+    return None
+
+
+def _actor(users: dict[int, dict[str, Any]], author: Any) -> str:
+    """Who made an audit; Zendesk itself (triggers, automations) is author -1: no one."""
+    if isinstance(author, int) and author < 0:
+        return ""
+    return _name(users, author)
+
+
+def _id(value: Any) -> Any:
+    """A Zendesk id as the sideloads key it (an int); audits give some values as text."""
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return value if value != "" else None
 
 
 def _ticket(
@@ -210,47 +361,80 @@ class ZendeskConnector:
         page_size: int | None = None,
         sleep: Sleep = time.sleep,
         default_priority: str = "",
+        history: str = "audits",
         **options: Any,
     ) -> Iterator[LivePage]:
         """The export's pages as tickets. `until` does not apply: the export has no upper
-        bound (see tickets.live.zendesk). The filter is applied here, on our side."""
+        bound (see tickets.live.zendesk). The filter is applied here, on our side.
+
+        `history="audits"` reads each kept ticket's audits for its events (one more request
+        per ticket, over the same connection); `history="none"` synthesises them."""
         if default_priority and default_priority not in PRIORITIES:
             raise ValueError(f"default_priority must be one of {', '.join(PRIORITIES)}")
+        if history not in HISTORIES:
+            raise ValueError(f"history must be one of {', '.join(HISTORIES)}")
         wanted = group_filter(settings.filter)
         row = 0
-        for page in fetch_tickets(
+        with zendesk_client(
             base_url=settings.base_url,
             username=settings.username,
             password=settings.password,
-            after_cursor=None if since is not None else (cursor or {}).get(CURSOR_KEY),
-            start_time=since,
-            page_size=page_size or DEFAULT_PAGE_SIZE,
-            sleep=sleep,
-            **options,
-        ):
-            records = [
-                _record(ticket, page, number, default_priority)
-                for number, ticket in enumerate(page.tickets, row + 1)
-                if kept(ticket, page.groups, wanted)
-            ]
-            row += len(page.tickets)
-            yield LivePage(
-                number=page.number,
-                records=records,
-                read=len(page.tickets),
-                cursor={CURSOR_KEY: page.after_cursor} if page.after_cursor else None,
-                url=page.url,
-                cursor_text=f"export cursor {page.after_cursor}" if page.after_cursor else "",
+            timeout=options.get("timeout", 30.0),
+        ) as client:
+            reads = AuditReads(
+                client,
+                settings.username,
+                on=history == "audits",
+                policy=options.get("policy", DEFAULT_POLICY),
+                sleep=sleep,
             )
+            for page in fetch_tickets(
+                base_url=settings.base_url,
+                username=settings.username,
+                password=settings.password,
+                after_cursor=None if since is not None else (cursor or {}).get(CURSOR_KEY),
+                start_time=since,
+                page_size=page_size or DEFAULT_PAGE_SIZE,
+                sleep=sleep,
+                client=client,
+                **options,
+            ):
+                records = [
+                    reads.record(ticket, page, number, default_priority)
+                    for number, ticket in enumerate(page.tickets, row + 1)
+                    if kept(ticket, page.groups, wanted)
+                ]
+                row += len(page.tickets)
+                yield _live_page(
+                    number=page.number,
+                    records=records,
+                    read=len(page.tickets),
+                    cursor={CURSOR_KEY: page.after_cursor} if page.after_cursor else None,
+                    url=page.url,
+                    cursor_text=f"export cursor {page.after_cursor}" if page.after_cursor else "",
+                    notes=reads.take_notes(),
+                )
 
-    def describe(self, *, cursor: dict[str, Any], since: datetime | None) -> str:
+    def describe(
+        self,
+        *,
+        cursor: dict[str, Any],
+        since: datetime | None,
+        history: str = "audits",
+        **options: Any,
+    ) -> str:
+        events = (
+            "history from each ticket's audits"
+            if history == "audits"
+            else "events synthesised from the tickets' times (history none)"
+        )
         if since is not None:
             start = datetime.fromtimestamp(unix_seconds(since), UTC)
-            return f"Read tickets updated since {start:%Y-%m-%d %H:%M:%S} UTC."
+            return f"Read tickets updated since {start:%Y-%m-%d %H:%M:%S} UTC; {events}."
         stored = (cursor or {}).get(CURSOR_KEY)
         if stored:
-            return f"Read tickets changed since the last run (export cursor {stored})."
-        return "Read every ticket (no cursor yet, or --full)."
+            return f"Read tickets changed since the last run (export cursor {stored}); {events}."
+        return f"Read every ticket (no cursor yet, or --full); {events}."
 
     def probe(self, settings: SourceSettings, *, sleep: Sleep = time.sleep) -> ProbeResult:
         """Who the API user is (an admin?) and one ticket of the export."""
@@ -300,6 +484,81 @@ def _first(page: Page) -> str:
     ticket = page.tickets[0]
     metrics = "with" if ticket.get("id") in page.metric_sets else "without"
     return f"first ticket #{ticket.get('id')}, {metrics} its metrics"
+
+
+def _live_page(*, notes: list[str], **fields: Any) -> LivePage:
+    """The page, its notes logged as well as carried to the run's report."""
+    for note in notes:
+        logger.warning("Zendesk source: %s", note)
+    return LivePage(notes=tuple(notes), **fields)
+
+
+class AuditReads:
+    """Reads each ticket's audits for its events, over the run's client.
+
+    A 401/403 on audits gives them up for the rest of the run, with a note: the tickets'
+    events are then synthesised. A ticket whose audits are gone (404: deleted or merged since
+    the export's page) keeps synthesised events; a source that keeps failing stops the run,
+    which resumes from its last committed page.
+    """
+
+    def __init__(
+        self,
+        client: httpx.Client,
+        username: str,
+        *,
+        on: bool,
+        policy: RetryPolicy,
+        sleep: Sleep,
+    ) -> None:
+        self.client, self.username, self.on = client, username, on
+        self.policy, self.sleep = policy, sleep
+        self.notes: list[str] = []
+        # Over the run: audits name people and groups no longer on the ticket (by id).
+        self.users: dict[int, dict[str, Any]] = {}
+        self.groups: dict[int, dict[str, Any]] = {}
+
+    def take_notes(self) -> list[str]:
+        notes, self.notes = self.notes, []
+        return notes
+
+    def record(self, ticket: dict[str, Any], page: Page, row: int, default_priority: str):
+        record = _record(ticket, page, row, default_priority)
+        if not self.on or not isinstance(record, TicketRecord):
+            return record  # a deleted or unreadable ticket needs no history
+        try:
+            trail = fetch_audits(
+                self.client,
+                ticket["id"],
+                username=self.username,
+                policy=self.policy,
+                sleep=self.sleep,
+            )
+        except SourceAccessDenied as exc:
+            self.on = False
+            self.notes.append(
+                f"{exc} The tickets' events are synthesised from their times (no status "
+                "history) for the rest of this run."
+            )
+            return record
+        except (SourceUnavailable, MalformedPage):
+            raise
+        except SourceError as exc:
+            logger.warning(
+                "Zendesk source: ticket %s keeps synthesised events: %s", record.external_id, exc
+            )
+            return record
+        self.users |= trail.users | page.users
+        self.groups |= page.groups
+        return ticket_record(
+            ticket,
+            metric_set=page.metric_sets.get(ticket.get("id")),
+            users=self.users,
+            groups=self.groups,
+            row=row,
+            default_priority=default_priority,
+            audits=trail.audits,
+        )
 
 
 def _record(ticket: dict[str, Any], page: Page, row: int, default_priority: str):

@@ -48,6 +48,7 @@ v1 = [
 
 urlpatterns = [
     path("api/v1/", include((v1, "api"), namespace="api")),
+    path("api/sources/", include("tickets.apis.webhooks")),  # signed by the source, no login
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]

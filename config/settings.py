@@ -191,6 +191,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tickets.tasks.clear_abandoned_uploads",
         "schedule": crontab(hour=3, minute=30),
     },
+    # Every minute: a run of each live source whose interval has gone by (its own
+    # interval_minutes; a run's lease keeps it to one run at a time).
+    "live-sources": {
+        "task": "tickets.tasks.live_sources_run_due",
+        "schedule": 60.0,
+    },
 }
 
 CACHES = {

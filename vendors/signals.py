@@ -12,3 +12,8 @@ from django.dispatch import Signal
 # an invoice recorded). Arguments: vendor_id: int, instants: Iterable[datetime | None].
 # Sent inside the writer's transaction, so the periods are marked dirty with the change.
 vendor_figures_changed = Signal()
+
+# A live source's run created or updated tickets of these vendors (their periods are already
+# marked dirty by vendor_figures_changed). Arguments: vendor_ids: list[int]. Sent after the
+# run's pages are committed, so the figures can be recomputed now rather than overnight.
+vendor_tickets_synced = Signal()

@@ -1,4 +1,5 @@
-"""A live source's secret, encrypted at rest with MultiFernet.
+"""A live source's secrets, encrypted at rest with MultiFernet: the API secret (password or
+token) the connectors send, and the webhook secret its deliveries are signed with.
 
 The keys are settings.SOURCE_SECRET_KEYS (the environment's SOURCE_SECRET_KEYS): the first
 encrypts, every one decrypts, so a new key goes first and `rotate_source_keys` re-encrypts
@@ -65,19 +66,50 @@ def live_source_secret(source: LiveSource) -> str:
     return decrypt(source.secret)
 
 
+def live_source_set_webhook_secret(*, source: LiveSource, secret: str) -> None:
+    """Stores the secret the source signs its webhook deliveries with, encrypted; a source
+    with one accepts deliveries (tickets.apis.webhooks). ValidationError as for the API
+    secret, naming `webhook_secret`."""
+    if not secret or not secret.strip():
+        raise ValidationError({"webhook_secret": "The webhook secret is empty."})
+    try:
+        token = encrypt(secret.strip())
+    except ImproperlyConfigured as exc:
+        raise ValidationError({"webhook_secret": str(exc)}) from None
+    source.webhook_secret = token
+    source.save(update_fields=["webhook_secret", "updated_at"])
+
+
+def live_source_webhook_secret(source: LiveSource) -> str:
+    """The plain webhook secret, to check a delivery's signature only; never display or log it."""
+    if not source.webhook_secret:
+        raise SecretUnreadable(f"source {source.name!r} has no webhook secret stored; set one")
+    return decrypt(source.webhook_secret)
+
+
+ENCRYPTED_FIELDS = ("secret", "webhook_secret")
+
+
 def live_sources_rotate_keys() -> int:
-    """Re-encrypts every stored secret under the first key; the count rewritten. Stops before
-    writing anything if one of them decrypts with none of the keys."""
+    """Re-encrypts every stored secret (API and webhook) under the first key; the count of
+    sources rewritten. Stops before writing anything if one of them decrypts with none of
+    the keys."""
     fernet = _fernet()
     rotated = []
-    for source in LiveSource.objects.exclude(secret="").only("pk", "name", "secret"):
-        try:
-            source.secret = fernet.rotate(source.secret.encode()).decode()
-        except InvalidToken:
-            raise SecretUnreadable(
-                f"source {source.name!r}: its secret decrypts with none of SOURCE_SECRET_KEYS "
-                "(keep the old key until rotation has run)"
-            ) from None
+    stored = LiveSource.objects.exclude(secret="", webhook_secret="")
+    for source in stored.only("pk", "name", *ENCRYPTED_FIELDS):
+        for field in ENCRYPTED_FIELDS:
+            token = getattr(source, field)
+            if not token:
+                continue
+            try:
+                setattr(source, field, fernet.rotate(token.encode()).decode())
+            except InvalidToken:
+                which = "webhook secret" if field == "webhook_secret" else "secret"
+                raise SecretUnreadable(
+                    f"source {source.name!r}: its {which} decrypts with none of "
+                    "SOURCE_SECRET_KEYS (keep the old key until rotation has run)"
+                ) from None
         rotated.append(source)
-    LiveSource.objects.bulk_update(rotated, ["secret"])
+    LiveSource.objects.bulk_update(rotated, list(ENCRYPTED_FIELDS))
     return len(rotated)

@@ -9,7 +9,9 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.urls import reverse
 
+from tickets.live.credentials import live_source_set_webhook_secret
 from tickets.live.services import UNSET, live_source_create_or_update
 from tickets.management.commands._attribution import add_map_argument, map_value
 from tickets.models import LiveSource
@@ -24,7 +26,8 @@ class Command(BaseCommand):
         "(password or API token) is read from --secret-file, else from the environment "
         f"variable {SECRET_VARIABLE}, else prompted for; it is stored encrypted and never "
         "printed. Updating without any of them keeps the stored secret. Options not given "
-        "on an update keep their stored values."
+        "on an update keep their stored values. --webhook-secret-file stores the secret the "
+        "source signs its webhook deliveries with (POST /api/sources/ID/webhook/)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -36,6 +39,11 @@ class Command(BaseCommand):
         parser.add_argument("--user", required=True, help="The API user.")
         parser.add_argument(
             "--secret-file", type=Path, help="A file holding the password or API token."
+        )
+        parser.add_argument(
+            "--webhook-secret-file",
+            type=Path,
+            help="A file holding the secret the source signs its webhook deliveries with.",
         )
         parser.add_argument(
             "--filter", help="Which tickets: ServiceNow encoded query, JQL, Zendesk views/groups."
@@ -54,6 +62,7 @@ class Command(BaseCommand):
         name = options["name"].strip()
         exists = LiveSource.objects.filter(name=name).exists()
         secret = _secret(options["secret_file"], required=not exists)
+        webhook_secret = _webhook_secret(options["webhook_secret_file"])
         given = {
             "filter": options["filter"],
             "time_zone": options["time_zone"],
@@ -68,6 +77,8 @@ class Command(BaseCommand):
                 secret=secret,
                 **{field: UNSET if value is None else value for field, value in given.items()},
             )
+            if webhook_secret is not None:
+                live_source_set_webhook_secret(source=source, secret=webhook_secret)
         except ValidationError as exc:
             raise CommandError(_refusal(exc)) from None
         rules = [map_value(source.name, spec) for spec in options["map"]]
@@ -75,8 +86,12 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{'Added' if created else 'Updated'} source {source.name!r} "
                 f"({source.get_kind_display()}, {source.base_url}, every "
-                f"{source.interval_minutes} min){'; secret stored' if secret else ''}."
+                f"{source.interval_minutes} min){'; secret stored' if secret else ''}"
+                f"{'; webhook secret stored' if webhook_secret else ''}."
             )
+            if webhook_secret:
+                url = reverse("live-source-webhook", args=[source.pk])
+                self.stdout.write(f"Webhook URL: {url} (after this site's address)")
             for rule in rules:
                 self.stdout.write(f"Mapped {rule.value!r} of {source.name} to {rule.contract}")
 
@@ -109,6 +124,21 @@ def _secret(path: Path | None, *, required: bool) -> str | None:
     return secret
 
 
+def _webhook_secret(path: Path | None) -> str | None:
+    """The webhook secret from its file; None when the option is not given (kept as stored)."""
+    if path is None:
+        return None
+    try:
+        secret = path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise CommandError(
+            f"--webhook-secret-file {path}: cannot read it ({exc.strerror})"
+        ) from None
+    if not secret:
+        raise CommandError(f"--webhook-secret-file {path}: the file is empty")
+    return secret
+
+
 def _refusal(exc: ValidationError) -> str:
     """Each message prefixed with its field, as the command's options name them."""
     option = {
@@ -116,6 +146,7 @@ def _refusal(exc: ValidationError) -> str:
         "username": "--user",
         "interval_minutes": "--interval",
         "secret": "secret",
+        "webhook_secret": "--webhook-secret-file",
     }
     if not hasattr(exc, "error_dict"):
         return "; ".join(exc.messages)

@@ -36,7 +36,7 @@ from scorecards import packs
 from scorecards.models import Dispute
 from tests.api.conftest import NOW, Side, _side, user_in
 from tests.factories import TicketFactory
-from tickets.models import ImportRun
+from tickets.models import ImportRun, LiveSource
 from tickets.services import survey_link_for
 from vendors.services import api_token_create
 
@@ -65,6 +65,7 @@ class Site:
     token: dict[str, object]  # an API token of each vendor's user
     import_run: ImportRun
     survey_token: str  # an unanswered survey link of a resolved ticket of vendor A
+    live_source: LiveSource  # no secret: Test connection and Run now refuse without the network
 
 
 def _rename(side: Side, stem: str) -> None:
@@ -120,6 +121,9 @@ def build_site() -> Site:
         },
         import_run=ImportRun.objects.create(source="test", format="mapped", file_name="oct.csv"),
         survey_token=survey_link_for(surveyed).rstrip("/").rsplit("/", 1)[-1],
+        live_source=LiveSource.objects.create(
+            name="acme-snow", kind="servicenow", base_url="http://127.0.0.1:9/", username="api"
+        ),
     )
 
 
@@ -160,6 +164,10 @@ def _pack(suffix: str) -> Callable[[Site, str], str]:
 
 def _run(suffix: str) -> Callable[[Site, str], str]:
     return lambda s, k: f"/imports/{s.import_run.pk}/{suffix}"
+
+
+def _source(suffix: str) -> Callable[[Site, str], str]:
+    return lambda s, k: f"/sources/{s.live_source.pk}/{suffix}"
 
 
 def _fixed(url: str) -> Callable[[Site, str], str]:
@@ -244,6 +252,22 @@ PAGES: dict[str, Entry] = {
     "import-detail": Entry(_run(""), MANAGERS, "login 405 403 403 403"),
     "import-progress": Entry(_run("progress"), MANAGERS, "login 405 403 403 403"),
     "import-errors": Entry(_run("rejected.csv"), MANAGERS, "login 405 403 403 403"),
+    "live-sources": Entry(_fixed("/sources/"), MANAGERS, "login 405 403 403 403"),
+    "live-source-new": Entry(_fixed("/sources/new/"), MANAGERS, MANAGERS),
+    "live-source": Entry(_source(""), MANAGERS, "login 405 403 403 403"),
+    "live-source-edit": Entry(_source("edit/"), MANAGERS, MANAGERS),
+    "live-source-test": Entry(_source("test/"), "login 405 403 403 403", MANAGERS),
+    "live-source-run": Entry(_source("run/"), "login 405 403 403 403", "login 302 403 403 403"),
+    "live-source-pause": Entry(_source("pause/"), "login 405 403 403 403", "login 302 403 403 403"),
+    "live-source-resume": Entry(
+        _source("resume/"), "login 405 403 403 403", "login 302 403 403 403"
+    ),
+    "live-source-rebackfill": Entry(_source("rebackfill/"), "login 405 403 403 403", MANAGERS),
+    "live-source-map": Entry(_source("map/"), "login 405 403 403 403", "login 302 403 403 403"),
+    # The signature is the key (tickets/live/webhooks.py): no login; an unknown source is a 404.
+    "live-source-webhook": Entry(
+        _fixed("/api/sources/999999/webhook/"), get=X5(405), post=X5(404), public=True
+    ),
     # The link is the key: anyone holding it answers, nobody needs a login.
     "survey": Entry(lambda s, k: f"/survey/{s.survey_token}/", X5(200), X5(400), public=True),
     "api-tokens": Entry(_fixed("/account/tokens/"), LOGIN_ONLY, LOGIN_ONLY),

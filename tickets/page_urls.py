@@ -1,8 +1,8 @@
-"""Ticket pages (imports, survey links); API: config/api_urls.py. The breach, ticket and
-dispute pages are the scorecards' (scorecards/views/breaches.py): they show disputes."""
+"""Ticket pages (imports, live sources, survey links); API: config/api_urls.py. The breach,
+ticket and dispute pages are the scorecards' (scorecards/views/breaches.py): they show disputes."""
 
 from __future__ import annotations
 
-from tickets.views import imports, survey
+from tickets.views import imports, sources, survey
 
-urlpatterns = [*imports.urlpatterns, *survey.urlpatterns]
+urlpatterns = [*imports.urlpatterns, *sources.urlpatterns, *survey.urlpatterns]

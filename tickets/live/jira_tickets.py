@@ -335,7 +335,7 @@ class JiraConnector:
                 cursor_text=f"{page.cursor:%Y-%m-%d %H:%M:%S} UTC" if page.cursor else "",
             )
 
-    def describe(self, *, cursor: dict[str, Any], since: datetime | None) -> str:
+    def describe(self, *, cursor: dict[str, Any], since: datetime | None, **options: Any) -> str:
         start = since if since is not None else _stored(cursor)
         if start is None:
             return "Read every issue the filter matches (no cursor yet, or --full)."

@@ -190,6 +190,12 @@ def test_a_source_that_cannot_run_is_refused_not_retried(vendor):
 
     assert result["status"] == "refused"
     assert result["reason"].startswith("secret:")
+    # The source says why, and waits its interval instead of being refused every minute.
+    broken.refresh_from_db()
+    assert broken.last_error == result["reason"]
+    assert [s.name for s in live_sources_due(timezone.now())] == []
+    later = timezone.now() + timedelta(minutes=15, seconds=1)
+    assert [s.name for s in live_sources_due(later)] == ["no-secret"]
     assert live_source_run.delay(broken.pk + 100).get() == {
         "source": broken.pk + 100,
         "status": "gone",

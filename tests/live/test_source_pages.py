@@ -17,6 +17,7 @@ from django.utils import timezone
 from tests.factories import ContractFactory
 from tests.live.standin import PASSWORD, USER, cell
 from tests.vendors.test_audit import make_user
+from tickets.live.credentials import live_source_webhook_secret
 from tickets.live.services import live_source_create_or_update
 from tickets.live.sync import BACKFILL_KEY, live_source_sync
 from tickets.models import AttributionRule, ImportRun, LiveSource, Ticket
@@ -243,6 +244,24 @@ def test_a_manager_adds_a_source_and_the_secret_never_shows(client, manager, bas
         reverse("live-source-edit", args=[source.pk]), {**form, "base_url": "ftp://nope"}
     )
     assert "URL: " in text_of(refused)
+    # A webhook secret makes the page give the URL to register; it is never shown either.
+    hook_secret = "H00k-s1gning-S3cret"
+    before = text_of(client.get(reverse("live-source", args=[source.pk])))
+    assert "none: runs every 60 minutes only" in before
+    client.post(
+        reverse("live-source-edit", args=[source.pk]),
+        {**form, "secret": "", "webhook_secret": hook_secret, "interval_minutes": "60"},
+    )
+    source.refresh_from_db()
+    assert source.secret == stored and live_source_webhook_secret(source) == hook_secret
+    detail = client.get(reverse("live-source", args=[source.pk]))
+    webhook = rf"POST http://testserver/api/sources/{source.pk}/webhook/ ?, secret stored"
+    assert re.search(webhook, text_of(detail))
+    assert hook_secret not in detail.content.decode()
+    assert (
+        hook_secret
+        not in client.get(reverse("live-source-edit", args=[source.pk])).content.decode()
+    )
 
     pages = [client.get(reverse(n, args=a)) for n, a in (("live-sources", []),)]
     pages += [client.get(reverse("live-source", args=[source.pk])), edit, refused, added]
@@ -252,6 +271,7 @@ def test_a_manager_adds_a_source_and_the_secret_never_shows(client, manager, bas
     for text in [*(p.content.decode() for p in pages), audit, caplog.text]:
         assert secret not in text
         assert stored not in text
+        assert hook_secret not in text and source.webhook_secret not in text
 
 
 def test_the_buttons_pause_resume_rebackfill_and_test(client, manager, source, stand_in):

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from tickets.live.connectors import ProbeResult, connector_for
-from tickets.live.credentials import live_source_set_secret
+from tickets.live.credentials import live_source_set_secret, live_source_set_webhook_secret
 from tickets.live.http import SourceError
 from tickets.live.sync import BACKFILL_KEY, SyncRefused, source_settings
 from tickets.models import LiveSource
@@ -25,6 +25,7 @@ def live_source_create_or_update(
     base_url: str,
     username: str,
     secret: str | None = None,
+    webhook_secret: str | None = None,
     filter: str | object = UNSET,
     time_zone: str | object = UNSET,
     interval_minutes: int | object = UNSET,
@@ -32,7 +33,8 @@ def live_source_create_or_update(
 ) -> tuple[LiveSource, bool]:
     """The source named `name`, created or updated (running it twice changes nothing the
     second time), and whether it was created. A new source needs a secret; an update without
-    one keeps the stored secret. ValidationError naming the field on a bad value."""
+    one keeps the stored secret; so for `webhook_secret`, which makes the source accept signed
+    deliveries. ValidationError naming the field on a bad value."""
     name = name.strip()
     source = LiveSource.objects.select_for_update().filter(name=name).first()
     created = source is None
@@ -56,6 +58,8 @@ def live_source_create_or_update(
     source.save()
     if secret:
         live_source_set_secret(source=source, secret=secret)
+    if webhook_secret:
+        live_source_set_webhook_secret(source=source, secret=webhook_secret)
     return source, created
 
 

@@ -78,22 +78,20 @@ def live_source_sync(
 
     Returns the run: DONE, or FAILED with the source's message (access denied, unavailable,
     a malformed page) and nothing of the failing page written; the source's last_run_at and
-    last_error say the same. SyncRefused, before any run is recorded, for a source that
-    cannot run (a kind without a connector, a name too long for tickets, no readable secret);
+    last_error say the same. SyncRefused, before any run is recorded (last_error says why),
+    for a source that cannot run (a kind without a connector, a name too long for tickets, no
+    readable secret);
     SourceBusy while another run holds the source's lease.
     """
-    connector = connector_for(source.kind)
-    if connector is None:
-        raise SyncRefused(
-            f"kind: {source.get_kind_display()} sources are not supported yet "
-            f"(source {source.name!r})."
-        )
-    if len(source.name) > Ticket._meta.get_field("source").max_length:
-        raise SyncRefused(
-            f"name: {source.name!r} is longer than a ticket's source name "
-            f"({Ticket._meta.get_field('source').max_length} characters); rename the source."
-        )
-    settings = source_settings(source)
+    try:
+        connector = _runnable(source)
+        settings = source_settings(source)
+    except SyncRefused as exc:
+        # Said on the source too, and counted as its run: the schedule then waits its
+        # interval instead of refusing it again every minute.
+        source.last_run_at, source.last_error = timezone.now(), str(exc)
+        source.save(update_fields=["last_run_at", "last_error", "updated_at"])
+        raise
     owner = live_source_lease_take(source)
     try:
         return _run(
@@ -111,6 +109,22 @@ def live_source_sync(
         )
     finally:
         live_source_lease_release(source, owner)
+
+
+def _runnable(source: LiveSource):
+    """The source's connector; SyncRefused when the source cannot run as it is."""
+    connector = connector_for(source.kind)
+    if connector is None:
+        raise SyncRefused(
+            f"kind: {source.get_kind_display()} sources are not supported yet "
+            f"(source {source.name!r})."
+        )
+    if len(source.name) > Ticket._meta.get_field("source").max_length:
+        raise SyncRefused(
+            f"name: {source.name!r} is longer than a ticket's source name "
+            f"({Ticket._meta.get_field('source').max_length} characters); rename the source."
+        )
+    return connector
 
 
 def _run(source, connector, settings, *, since, full, progress, owner, **fetch_options):

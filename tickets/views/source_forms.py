@@ -13,6 +13,12 @@ from tickets.models import LiveSource, LiveSourceKind
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 SECRET_KEPT = "Stored, not shown. Leave empty to keep it; type a new one to replace it."
 SECRET_NEW = "The API user's password or API token. Stored encrypted, never shown again."
+WEBHOOK_NEW = (
+    "Optional: the secret the system signs its webhook deliveries with (Jira's webhook secret, "
+    "Zendesk's signing secret, or one you choose for a ServiceNow business rule). With it, the "
+    "source accepts deliveries and runs within a minute of a change. Never shown again."
+)
+WEBHOOK_KEPT = "Stored, not shown. Leave empty to keep it; type a new one to replace it."
 
 
 def _model_field(name: str):
@@ -40,6 +46,13 @@ class SourceForm(forms.Form):
         strip=False,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
         help_text=SECRET_NEW,
+    )
+    webhook_secret = forms.CharField(
+        label="Webhook secret",
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=WEBHOOK_NEW,
     )
     filter = forms.CharField(
         required=False,
@@ -80,6 +93,8 @@ class SourceForm(forms.Form):
             # Renaming would leave its tickets under the old source name.
             self.fields["name"].disabled = True
             self.fields["secret"].help_text = SECRET_KEPT if source.secret else SECRET_NEW
+            if source.webhook_secret:
+                self.fields["webhook_secret"].help_text = WEBHOOK_KEPT
 
     def values(self) -> dict:
         """The service's keyword arguments; no secret (None) keeps the stored one."""
@@ -90,6 +105,7 @@ class SourceForm(forms.Form):
             "base_url": data["base_url"],
             "username": data["username"],
             "secret": data["secret"] or None,
+            "webhook_secret": data["webhook_secret"] or None,
             "filter": data["filter"],
             "time_zone": data["time_zone"].strip(),
             "interval_minutes": data["interval_minutes"],

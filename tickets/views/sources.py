@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import path
+from django.urls import path, reverse
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -58,6 +58,7 @@ def _detail(request: HttpRequest, source: LiveSource, **extra) -> HttpResponse:
     runs = live_source_runs(source=source)
     context = {
         "source": source,
+        "webhook_url": request.build_absolute_uri(reverse("live-source-webhook", args=[source.pk])),
         "row": source_state_of(source),
         "runs": runs,
         "unmapped": live_source_unmapped(source=source),
@@ -74,7 +75,7 @@ def source_detail(request: HttpRequest, source_id: int) -> HttpResponse:
     return _detail(request, live_source_get(source_id=source_id))
 
 
-@sensitive_post_parameters("secret")
+@sensitive_post_parameters("secret", "webhook_secret")
 @page_for(MANAGER)
 @require_http_methods(["GET", "POST"])
 def source_new(request: HttpRequest) -> HttpResponse:
@@ -95,7 +96,7 @@ def source_new(request: HttpRequest) -> HttpResponse:
     return render(request, "tickets/sources/form.html", {"form": form, "source": None})
 
 
-@sensitive_post_parameters("secret")
+@sensitive_post_parameters("secret", "webhook_secret")
 @page_for(MANAGER)
 @require_http_methods(["GET", "POST"])
 def source_edit(request: HttpRequest, source_id: int) -> HttpResponse:

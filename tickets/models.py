@@ -469,7 +469,7 @@ class LiveSource(models.Model):
     )
     filter = models.TextField(
         blank=True,
-        help_text="Which tickets: a ServiceNow encoded query, JQL, or Zendesk views/groups.",
+        help_text="Which tickets: a ServiceNow encoded query, JQL, or Zendesk group names or ids.",
     )
     time_zone = models.CharField(
         max_length=64,

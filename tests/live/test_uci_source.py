@@ -2,9 +2,9 @@
 (tests/live/uci_standin.py) syncs, through `add_source` and `sync_source` alone, into the same
 tickets and figures as importing the log's file with `import_tickets` does.
 
-The whole log (24,918 incidents) passes too, in about a minute (62 s for sync, import and the
-figures on SQLite), so by default this test reads a fixed slice: the first SLICE incidents of
-the file, in its order (VENDORSCORE_UCI_INCIDENTS=24918 runs the whole log).
+It reads the whole log (24,918 incidents), as the issue's "Done when" says: about a minute (62 s
+for sync, import and the figures on SQLite). VENDORSCORE_UCI_INCIDENTS=N reads only the first N
+incidents of the file, in its order, for a quicker run while working on the connector.
 bench/bench_live_sync.py times the whole log's sync.
 """
 
@@ -28,7 +28,7 @@ from tickets.models import ImportRun, Ticket, TicketEvent
 
 pytestmark = [pytest.mark.django_db, pytest.mark.realdata]
 
-SLICE = int(os.environ.get("VENDORSCORE_UCI_INCIDENTS", "1500"))  # from INC0000045 on
+SLICE = int(os.environ.get("VENDORSCORE_UCI_INCIDENTS", "24918"))  # every incident of the log
 UCI_TARGETS = {
     "P1": (15, 4 * 60, True),
     "P2": (60, 8 * 60, True),

@@ -46,7 +46,11 @@ class Command(BaseCommand):
             help="A file holding the secret the source signs its webhook deliveries with.",
         )
         parser.add_argument(
-            "--filter", help="Which tickets: ServiceNow encoded query, JQL, Zendesk views/groups."
+            "--filter",
+            help=(
+                "Which tickets: a ServiceNow encoded query, a JQL query (no ORDER BY), or "
+                "Zendesk group names or ids, comma-separated."
+            ),
         )
         parser.add_argument("--time-zone", help="IANA zone of times given without an offset.")
         parser.add_argument(

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -42,3 +42,12 @@ def page_for(*roles: str) -> Callable:
 
 def reporting_today() -> dt.date:
     return timezone.now().astimezone(ZoneInfo(settings.REPORTING_TIME_ZONE)).date()
+
+
+def add_service_errors(form, exc: ValidationError) -> None:
+    """A service's ValidationError onto the form: on the field it names, if the form has it."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)

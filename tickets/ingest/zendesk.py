@@ -187,18 +187,9 @@ def _ticket(
         except ValueError:
             raise RowProblem(column, f"{text(column)!r} is not a count") from None
 
-    raw_status = text("Status")
-    status = STATUSES.get(raw_status.casefold())
-    if status is None:
-        raise RowProblem("Status", f"unknown status {raw_status!r}")
-    raw_priority = text("Priority")
-    if not raw_priority and default_priority:
-        priority = default_priority
-    else:
-        priority = PRIORITIES_MAP.get(raw_priority.casefold(), "")
-        if not priority:
-            reason = f"unknown priority {raw_priority!r}" if raw_priority else "empty priority"
-            raise RowProblem("Priority", reason)
+    status, priority = status_and_priority(
+        text("Status"), text("Priority"), default_priority=default_priority
+    )
     created = time("Created at")
     if created is None:
         raise RowProblem("Created at", "empty Created at")
@@ -252,3 +243,25 @@ def _ticket(
         source_reassignment_count=max(max(stations) - 1, 0) if stations else None,
         columns={"resolved_at": "Solved at", "first_response_at": FIRST_REPLY},
     )
+
+
+def status_and_priority(
+    raw_status: str,
+    raw_priority: str,
+    *,
+    default_priority: str = "",
+    columns: tuple[str, str] = ("Status", "Priority"),
+) -> tuple[str, str]:
+    """Zendesk's status and priority as ours (the export's and the API's spellings are the
+    same); RowProblem naming the column (`columns`: the status's, the priority's) if unknown.
+    An empty priority takes `default_priority` when one is given."""
+    status = STATUSES.get(raw_status.casefold())
+    if status is None:
+        raise RowProblem(columns[0], f"unknown status {raw_status!r}")
+    if not raw_priority and default_priority:
+        return status, default_priority
+    priority = PRIORITIES_MAP.get(raw_priority.casefold(), "")
+    if not priority:
+        reason = f"unknown priority {raw_priority!r}" if raw_priority else "empty priority"
+        raise RowProblem(columns[1], reason)
+    return status, priority

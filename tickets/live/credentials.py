@@ -49,14 +49,7 @@ def decrypt(token: str) -> str:
 def live_source_set_secret(*, source: LiveSource, secret: str) -> None:
     """Stores the secret encrypted; ValidationError naming `secret` when empty or when no key
     is configured (said then, not at start-up, so installs without live sources start)."""
-    if not secret or not secret.strip():
-        raise ValidationError({"secret": "The secret (password or API token) is empty."})
-    try:
-        token = encrypt(secret.strip())
-    except ImproperlyConfigured as exc:
-        raise ValidationError({"secret": str(exc)}) from None
-    source.secret = token
-    source.save(update_fields=["secret", "updated_at"])
+    _store(source, "secret", secret, empty="The secret (password or API token) is empty.")
 
 
 def live_source_secret(source: LiveSource) -> str:
@@ -70,14 +63,18 @@ def live_source_set_webhook_secret(*, source: LiveSource, secret: str) -> None:
     """Stores the secret the source signs its webhook deliveries with, encrypted; a source
     with one accepts deliveries (tickets.apis.webhooks). ValidationError as for the API
     secret, naming `webhook_secret`."""
+    _store(source, "webhook_secret", secret, empty="The webhook secret is empty.")
+
+
+def _store(source: LiveSource, field: str, secret: str, *, empty: str) -> None:
     if not secret or not secret.strip():
-        raise ValidationError({"webhook_secret": "The webhook secret is empty."})
+        raise ValidationError({field: empty})
     try:
         token = encrypt(secret.strip())
     except ImproperlyConfigured as exc:
-        raise ValidationError({"webhook_secret": str(exc)}) from None
-    source.webhook_secret = token
-    source.save(update_fields=["webhook_secret", "updated_at"])
+        raise ValidationError({field: str(exc)}) from None
+    setattr(source, field, token)
+    source.save(update_fields=[field, "updated_at"])
 
 
 def live_source_webhook_secret(source: LiveSource) -> str:

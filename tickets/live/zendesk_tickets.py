@@ -40,7 +40,13 @@ import httpx
 from tickets.ingest.one_row import RowProblem, one_row_ticket, survey_record
 from tickets.ingest.records import PRIORITIES, EventRecord, RowError, TicketRecord
 from tickets.ingest.servicenow import Update, history
-from tickets.ingest.zendesk import FIRST_REPLY, PRIORITIES_MAP, SATISFACTION, STATUSES, channel
+from tickets.ingest.zendesk import (
+    FIRST_REPLY,
+    SATISFACTION,
+    STATUSES,
+    channel,
+    status_and_priority,
+)
 from tickets.live.connectors import LivePage, ProbeResult, Sleep, SourceSettings
 from tickets.live.http import (
     DEFAULT_POLICY,
@@ -241,18 +247,12 @@ def _ticket(
     row: int,
     default_priority: str,
 ) -> TicketRecord:
-    raw_status = str(ticket.get("status") or "")
-    status = STATUSES.get(raw_status.casefold())
-    if status is None:
-        raise RowProblem("status", f"unknown status {raw_status!r}")
-    raw_priority = str(ticket.get("priority") or "")
-    if not raw_priority and default_priority:
-        priority = default_priority
-    else:
-        priority = PRIORITIES_MAP.get(raw_priority.casefold(), "")
-        if not priority:
-            reason = f"unknown priority {raw_priority!r}" if raw_priority else "empty priority"
-            raise RowProblem("priority", reason)
+    status, priority = status_and_priority(
+        str(ticket.get("status") or ""),
+        str(ticket.get("priority") or ""),
+        default_priority=default_priority,
+        columns=("status", "priority"),
+    )
     created = _time(ticket, "created_at")
     if created is None:
         raise RowProblem("created_at", "empty created_at")

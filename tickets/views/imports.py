@@ -18,7 +18,7 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from common.exports import neutralise
-from common.pages import page_for
+from common.pages import add_service_errors, page_for
 from common.roles import MANAGER
 from tickets import tasks
 from tickets.ingest import services
@@ -39,15 +39,6 @@ from tickets.views.import_forms import MappingForm, UploadForm
 
 RUNS_PER_PAGE = 25
 # Cells a spreadsheet would run as a formula start with one of these; they get a leading '.
-
-
-def _add_errors(form, exc: ValidationError) -> None:
-    """A service's ValidationError onto the form: on the field it names, if the form has it."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 @page_for(MANAGER)
@@ -71,7 +62,7 @@ def import_new(request: HttpRequest) -> HttpResponse:
                 user=request.user,
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             if run.format == "mapped":
                 return redirect("import-mapping", run_id=run.pk)
@@ -166,7 +157,7 @@ def import_mapping(request: HttpRequest, run_id: int) -> HttpResponse:
                     )
         except ValidationError as exc:
             run.refresh_from_db()
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             return redirect("import-preview", run_id=run.pk)
     rows = [

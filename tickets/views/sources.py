@@ -14,7 +14,7 @@ from django.urls import path, reverse
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from common.pages import page_for
+from common.pages import add_service_errors, page_for
 from common.roles import MANAGER
 from tickets import tasks
 from tickets.ingest.services import attribution_rule_set
@@ -37,15 +37,6 @@ from tickets.live.services import (
 from tickets.live.sync import BACKFILL_KEY
 from tickets.models import LiveSource
 from tickets.views.source_forms import MapGroupForm, RebackfillForm, SourceForm
-
-
-def _add_errors(form, exc: ValidationError) -> None:
-    """A service's ValidationError onto the form: on the field it names, if the form has it."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 @page_for(MANAGER)
@@ -89,7 +80,7 @@ def source_new(request: HttpRequest) -> HttpResponse:
             try:
                 source, _ = live_source_create_or_update(**form.values())
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, f"Source “{source.name}” added. Test its connection.")
                 return redirect("live-source", source_id=source.pk)
@@ -106,7 +97,7 @@ def source_edit(request: HttpRequest, source_id: int) -> HttpResponse:
         try:
             source, _ = live_source_create_or_update(**form.values())
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
             source = live_source_get(source_id=source_id)  # as stored
         else:
             messages.success(request, f"Source “{source.name}” saved.")

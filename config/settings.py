@@ -66,7 +66,15 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "csp",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    "allauth.usersessions",
+    "axes",
     "vendors",
+    "accounts",
     "tickets",
     "scorecards",
 ]
@@ -79,10 +87,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "allauth.usersessions.middleware.UserSessionsMiddleware",
     # After authentication: the audit trail records the request's user as the actor.
     "vendors.audit.AuditActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into its refusal page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -123,9 +135,40 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "login"
+LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
-LOGOUT_REDIRECT_URL = "login"
+LOGOUT_REDIRECT_URL = "account_login"
+
+# --- Accounts and sign-in (accounts/, README "Accounts and sign-in") ---------------------------
+# django-axes first: it refuses a locked-out username or address before any password is
+# checked; allauth's backend logs in by username or e-mail.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"  # no open sign-up: managers invite
+ACCOUNT_LOGIN_METHODS = {"username", "email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_SESSION_REMEMBER = False  # sessions end with the idle timeout below, never "remembered"
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_TOTP_ISSUER = "VendorScore"
+# WebAuthn needs a secure origin; `make demo` and the tests run on http://localhost.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
+USERSESSIONS_TRACK_ACTIVITY = False  # a row per session at login; no write per request
+# Sessions end after this long without a request (SESSION_SAVE_EVERY_REQUEST renews them).
+SESSION_IDLE_HOURS = env_int("SESSION_IDLE_HOURS", 8, minimum=1)
+SESSION_COOKIE_AGE = SESSION_IDLE_HOURS * 3600
+SESSION_SAVE_EVERY_REQUEST = True
+# accounts: invitations and the users page
+# (end invitations)
+# accounts: failed logins, lockout, the client's address
+# (end lockout)
+# accounts: two-factor
+# (end two-factor)
+# accounts: single sign-on
+# (end single sign-on)
 
 LANGUAGE_CODE = "en-gb"
 USE_I18N = True

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from common.views import healthz, home
@@ -12,12 +11,8 @@ admin.site.index_title = "Vendors, contracts and tickets"
 
 urlpatterns = [
     path("", home, name="home"),
-    path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
-        name="login",
-    ),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/", include("accounts.urls")),
+    path("", include("accounts.page_urls")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("", include("scorecards.urls")),

@@ -170,7 +170,7 @@ def page(browser: Browser, request) -> Page:
 
 def log_in(page: Page, site: Site, username: str) -> None:
     page.goto(f"{site.url}/accounts/login/")
-    page.fill("#id_username", username)
+    page.fill("#id_login", username)
     page.fill("#id_password", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_load_state("networkidle")

@@ -46,7 +46,7 @@ def manager(db):
 
 
 def test_a_page_carries_the_content_security_policy(client, db):
-    response = client.get(reverse("login"))
+    response = client.get(reverse("account_login"))
     assert response.status_code == 200
     assert policy_of(response) == EXPECTED_POLICY
 
@@ -70,7 +70,7 @@ def test_pages_and_the_admin_use_no_inline_scripts_or_handlers(client, manager):
 
 
 def test_the_login_page_has_no_inline_script(client, db):
-    html = client.get(reverse("login")).content.decode()
+    html = client.get(reverse("account_login")).content.decode()
     assert not INLINE_SCRIPT.search(html)
 
 
@@ -91,7 +91,7 @@ def test_the_api_docs_load_their_start_up_script_from_a_url(client, manager):
 
 
 def test_pages_may_not_be_framed(client, db):
-    response = client.get(reverse("login"))
+    response = client.get(reverse("account_login"))
     assert response["X-Frame-Options"] == "DENY"
     assert policy_of(response)["frame-ancestors"] == ["'none'"]
 

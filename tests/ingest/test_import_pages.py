@@ -139,7 +139,7 @@ def test_finance_and_both_vendor_users_get_403_on_every_import_page(client, a_ru
 def test_anonymous_visitors_are_sent_to_the_login_page(client, a_run):
     response = client.get(reverse("import-detail", args=[a_run.pk]))
     assert response.status_code == 302
-    assert response["Location"].startswith(reverse("login"))
+    assert response["Location"].startswith(reverse("account_login"))
 
 
 def test_a_vendor_user_cannot_upload_a_file(client, world, media):
@@ -499,7 +499,7 @@ def test_the_list_page_runs_a_fixed_number_of_queries(manager, django_assert_max
     for n in range(40):
         ImportRun.objects.create(source=f"s{n}", format="jira", status="done")
     # Session, user, role (3 lookups: page, layout, vendor menu), the menu, count, one page.
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(10):
         assert manager.get(reverse("imports")).status_code == 200
 
 
@@ -511,9 +511,10 @@ def test_the_report_and_progress_run_a_fixed_number_of_queries(
     ]
     a_run.unmapped = {f"team {n}": n for n in range(500)}
     a_run.save()
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         assert manager.get(reverse("import-detail", args=[a_run.pk])).status_code == 200
-    with django_assert_max_num_queries(5):
+    # 5, and the session's save that keeps its idle timeout going (a savepoint around it).
+    with django_assert_max_num_queries(8):
         assert manager.get(reverse("import-progress", args=[a_run.pk])).status_code == 200
 
 

@@ -196,7 +196,7 @@ def test_a_vendor_user_gets_403_on_the_portfolio(client, users, who):
 def test_an_anonymous_visitor_is_sent_to_the_login_page(client, world):
     response = client.get(reverse("vendor", args=[world["a"].slug]))
     assert response.status_code == 302
-    assert reverse("login") in response["Location"]
+    assert reverse("account_login") in response["Location"]
 
 
 @pytest.mark.parametrize("who", ["manager", "finance", "vendor_a"])

@@ -472,7 +472,7 @@ def test_only_managers_open_the_sla_set_up_pages(client, name):
     vendor_user = make_user("vendor", "vendor", vendor)
     manager = make_user("boss", "manager")
 
-    assert client.get(url)["Location"].startswith(reverse("login"))
+    assert client.get(url)["Location"].startswith(reverse("account_login"))
     for user in (finance, vendor_user):
         client.force_login(user)
         assert client.get(url).status_code == 403

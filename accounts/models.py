@@ -1,0 +1,1 @@
+"""Models of accounts and sign-in (allauth and axes keep their own)."""

@@ -1,0 +1,1 @@
+"""Writes of accounts: invitations, roles, deactivation, lockouts (reads are in selectors)."""

@@ -14,6 +14,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, reverse_lazy
 from django.views.generic.base import RedirectView
 
+from accounts.forms import PasswordResetForm
+
 # allauth's password pages, each sent to Django's (by name, so its links still resolve).
 ALLAUTH_PASSWORD_PAGES = {
     # allauth's name: (its path, Django's page)
@@ -31,7 +33,12 @@ def _redirect(name: str, where: str, target: str):
 
 
 django_password_pages = [
-    path("password_reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "password_reset/",
+        # Sends no mail to users of domains that sign in only through SSO.
+        auth_views.PasswordResetView.as_view(form_class=PasswordResetForm),
+        name="password_reset",
+    ),
     path(
         "password_reset/done/",
         auth_views.PasswordResetDoneView.as_view(),

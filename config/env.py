@@ -105,3 +105,67 @@ def env_fernet_keys(name: str) -> list[str]:
                 "make one with Fernet.generate_key())"
             ) from None
     return keys
+
+
+def env_oidc_apps(prefix: str = "SSO_OIDC") -> list[dict]:
+    """allauth's `openid_connect` APPS from `<prefix>_ISSUER`, `_ID`, `_NAME`, `_CLIENT_ID`,
+    `_CLIENT_SECRET` (or `_CLIENT_SECRET_FILE`), `_SCOPES` and `_VERIFIED_EMAIL_DOMAINS`;
+    empty (single sign-on off) while the issuer is unset."""
+    from urllib.parse import urlsplit
+
+    issuer = os.environ.get(f"{prefix}_ISSUER", "").strip().rstrip("/")
+    if not issuer:
+        return []
+    parts = urlsplit(issuer)
+    # The ID token's signature may go unchecked when it comes straight from the token
+    # endpoint (OIDC Core 3.1.3.7), which is only safe over TLS; plain http for a local test.
+    if parts.scheme != "https" and parts.hostname not in {"localhost", "127.0.0.1"}:
+        raise ImproperlyConfigured(f"{prefix}_ISSUER={issuer!r} must be an https:// URL")
+    client_id = os.environ.get(f"{prefix}_CLIENT_ID", "").strip()
+    if not client_id:
+        raise ImproperlyConfigured(f"{prefix}_CLIENT_ID is required when {prefix}_ISSUER is set")
+    provider_id = os.environ.get(f"{prefix}_ID", "sso").strip() or "sso"
+    if not provider_id.replace("-", "").replace("_", "").isalnum():
+        raise ImproperlyConfigured(f"{prefix}_ID={provider_id!r}: use letters, digits, - and _")
+    app_settings: dict = {
+        "server_url": issuer,
+        "scope": env_list(f"{prefix}_SCOPES", ["openid", "profile", "email"]),
+    }
+    # For providers that never send `email_verified` (Entra ID): addresses in these domains
+    # count as verified, so they may connect to an existing user with that address.
+    verified_domains = [d.lower() for d in env_list(f"{prefix}_VERIFIED_EMAIL_DOMAINS", [])]
+    if verified_domains:
+        app_settings["verified_email"] = verified_domains
+    return [
+        {
+            "provider_id": provider_id,
+            "name": os.environ.get(f"{prefix}_NAME", "").strip() or "single sign-on",
+            "client_id": client_id,
+            "secret": env_str(f"{prefix}_CLIENT_SECRET"),
+            "settings": app_settings,
+        }
+    ]
+
+
+# The role names of common/roles.py (not imported: settings load before the apps).
+_ROLE_NAMES = ("manager", "finance", "vendor")
+
+
+def env_role_map(name: str) -> dict[str, tuple[str, str]]:
+    """`value=role[:vendor-slug],...` -> {claim value: (role, vendor slug or "")}."""
+    mapping: dict[str, tuple[str, str]] = {}
+    for item in env_list(name, []):
+        value, sep, target = item.partition("=")
+        role, _, vendor = target.strip().partition(":")
+        value, role, vendor = value.strip(), role.strip().lower(), vendor.strip()
+        if not sep or not value or role not in _ROLE_NAMES:
+            raise ImproperlyConfigured(
+                f"{name}: {item!r} is not 'claim value=role[:vendor-slug]' "
+                f"(role one of {', '.join(_ROLE_NAMES)})"
+            )
+        if (role == "vendor") != bool(vendor):
+            raise ImproperlyConfigured(
+                f"{name}: {item!r}: a vendor slug goes with the vendor role, and only with it"
+            )
+        mapping[value] = (role, vendor)
+    return mapping

@@ -20,7 +20,9 @@ from config.env import (
     env_fernet_keys,
     env_int,
     env_list,
+    env_oidc_apps,
     env_redis_url,
+    env_role_map,
     env_str,
     env_time_zone,
 )
@@ -168,6 +170,26 @@ SESSION_SAVE_EVERY_REQUEST = True
 # accounts: two-factor
 # (end two-factor)
 # accounts: single sign-on
+# OpenID Connect through allauth (Entra ID, Okta, Google, Keycloak), on once SSO_OIDC_ISSUER is
+# set. The redirect URL to register at the provider: https://<site>/accounts/oidc/<SSO_OIDC_ID>/
+# login/callback/ (README "Accounts and sign-in").
+SOCIALACCOUNT_ADAPTER = "accounts.adapters.SocialAccountAdapter"
+SOCIALACCOUNT_PROVIDERS = {
+    "openid_connect": {"APPS": env_oidc_apps("SSO_OIDC"), "OAUTH_PKCE_ENABLED": True}
+}
+SOCIALACCOUNT_AUTO_SIGNUP = True  # new SSO users are provisioned from SSO_ROLE_MAP, no form
+# An SSO login joins an existing user with the same address only if the provider says the
+# address is verified (`email_verified`); allauth then wipes its password unless the local
+# address was verified too (SSO from then on).
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+SOCIALACCOUNT_STORE_TOKENS = False  # we sign users in; we never call the provider's APIs
+# The claim whose values (a list or one string) pick the role of a new SSO user.
+SSO_ROLE_CLAIM = env_str("SSO_ROLE_CLAIM", "groups")
+SSO_ROLE_MAP = env_role_map("SSO_ROLE_MAP")  # "claim value=role[:vendor-slug],..."
+# Users with an address in these domains sign in with SSO only: no password login or reset.
+SSO_PASSWORD_OFF_DOMAINS = [d.lower().lstrip("@") for d in env_list("SSO_PASSWORD_OFF_DOMAINS", [])]
+ACCOUNT_FORMS = {"login": "accounts.forms.LoginForm"}
 # (end single sign-on)
 
 LANGUAGE_CODE = "en-gb"

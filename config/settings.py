@@ -95,6 +95,8 @@ MIDDLEWARE = [
     "vendors.audit.AuditActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A user whose role requires two-factor and has none is sent to set it up first.
+    "accounts.middleware.RequireTwoFactorMiddleware",
     # Last, as django-axes asks: turns a locked-out login into its refusal page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -168,6 +170,22 @@ SESSION_SAVE_EVERY_REQUEST = True
 # accounts: failed logins, lockout, the client's address
 # (end lockout)
 # accounts: two-factor
+# Roles that must set up a second factor before anything else (accounts.two_factor,
+# accounts.middleware.RequireTwoFactorMiddleware): managers in production, nobody by default
+# with DEBUG on. API tokens are unaffected: they are a second secret already.
+MFA_REQUIRED_ROLES = [
+    role.lower() for role in env_list("MFA_REQUIRED_ROLES", [] if DEBUG else ["manager"])
+]
+_unknown_mfa_roles = sorted(set(MFA_REQUIRED_ROLES) - {"manager", "finance", "vendor"})
+if _unknown_mfa_roles:
+    raise ImproperlyConfigured(
+        f"MFA_REQUIRED_ROLES: unknown role(s) {', '.join(_unknown_mfa_roles)}"
+        " (use manager, finance, vendor)"
+    )
+# allauth refuses 2FA to an account with an unverified address, against someone signing up
+# with another person's address; sign-up is closed here (managers invite), so that cannot
+# happen, and an invited user must not be locked out of a set-up their role requires.
+MFA_ALLOW_UNVERIFIED_EMAIL = True
 # (end two-factor)
 # accounts: single sign-on
 # OpenID Connect through allauth (Entra ID, Okta, Google, Keycloak), on once SSO_OIDC_ISSUER is

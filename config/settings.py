@@ -168,6 +168,32 @@ SESSION_SAVE_EVERY_REQUEST = True
 # accounts: invitations and the users page
 # (end invitations)
 # accounts: failed logins, lockout, the client's address
+# Behind a proxy the client's address comes from this one header (e.g. X-Real-IP), set by the
+# proxy itself; unset, REMOTE_ADDR is used and every forwarded header is ignored.
+TRUSTED_CLIENT_IP_HEADER = env_str("TRUSTED_CLIENT_IP_HEADER").strip() or None
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = TRUSTED_CLIENT_IP_HEADER
+# django-axes, per account: 10 failures within LOCKOUT_MINUTES lock that username (its e-mail
+# counts as the same account) for LOCKOUT_MINUTES more, even with the right password.
+AXES_FAILURE_LIMIT = 10
+LOCKOUT_MINUTES = env_int("LOCKOUT_MINUTES", 15, minimum=1)
+AXES_COOLOFF_TIME = LOCKOUT_MINUTES / 60  # a float: hours
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_USERNAME_CALLABLE = "accounts.lockout.canonical_username"
+AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_ip"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"  # the site's page, HTTP 429
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+# Per address, allauth's failed-login limit stops a spray of one password over many usernames.
+# It is a separate, higher limit (an office behind one NAT shares an address), so a locked
+# username never locks its colleagues out. allauth's own per-username part is dropped: axes
+# owns that, and allauth's default (5 per 5 minutes) would refuse before axes' 10.
+LOGIN_FAILURES_PER_IP = env_int("LOGIN_FAILURES_PER_IP", 20, minimum=1)
+ACCOUNT_RATE_LIMITS = {"login_failed": f"{LOGIN_FAILURES_PER_IP}/15m/ip"}
+# axes.W006 asks for the address among axes' parameters; here allauth counts per address (above)
+# and axes per username alone, which rotating user agents or cookies cannot get around.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+# A reset link works once (the token covers the password hash and last login) and for an hour.
+PASSWORD_RESET_TIMEOUT = 3600
 # (end lockout)
 # accounts: two-factor
 # Roles that must set up a second factor before anything else (accounts.two_factor,
@@ -413,4 +439,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO").upper()},
+    # axes logs every login at INFO; failures and lockouts (WARNING) are what matter.
+    "loggers": {"axes": {"level": "WARNING"}},
 }

@@ -496,6 +496,15 @@ class AuditEntry(models.Model):
         CREATE = "create", "Created"
         UPDATE = "update", "Changed"
         DELETE = "delete", "Deleted"
+        # Sign-in events (accounts/signals.py) and role changes, with the client's address.
+        LOGIN = "login", "Logged in"
+        LOGOUT = "logout", "Logged out"
+        LOGIN_FAILED = "login_failed", "Failed login"
+        LOCKED_OUT = "locked_out", "Locked out"
+        MFA_ADDED = "mfa_added", "Two-factor added"
+        MFA_REMOVED = "mfa_removed", "Two-factor removed"
+        MFA_RESET = "mfa_reset", "Recovery codes renewed"
+        ROLE_CHANGED = "role_changed", "Role changed"
 
     at = models.DateTimeField()
     user = models.ForeignKey(
@@ -508,7 +517,9 @@ class AuditEntry(models.Model):
     )
     object_id = models.CharField(max_length=64)
     object_repr = models.CharField(max_length=200, blank=True)
-    action = models.CharField(max_length=6, choices=Action.choices)
+    action = models.CharField(max_length=20, choices=Action.choices)
+    # Where a sign-in event came from (TRUSTED_CLIENT_IP_HEADER, else REMOTE_ADDR).
+    ip = models.GenericIPAddressField(null=True, blank=True)
     # Field name -> value; for a change only the fields that changed.
     old_values = models.JSONField(default=dict, blank=True)
     new_values = models.JSONField(default=dict, blank=True)

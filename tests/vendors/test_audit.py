@@ -228,6 +228,7 @@ def trail(manager, contract):
 
 def test_the_audit_page_shows_each_change_with_its_values(client, manager, trail):
     client.force_login(manager)
+    AuditEntry.objects.filter(action="login").delete()  # this test counts changes only
     response = client.get(reverse("audit"))
     assert response.status_code == 200
     page = response.content.decode()
@@ -263,6 +264,7 @@ def test_the_audit_page_labels_fields_and_names_related_objects(client, manager,
 
 def test_the_audit_page_filters_by_object_type_and_user(client, manager, trail):
     client.force_login(manager)
+    AuditEntry.objects.filter(action="login").delete()  # this test counts changes only
     by_type = client.get(reverse("audit"), {"type": "vendors.scoreweight"})
     assert [r["entry"].object_type for r in by_type.context["rows"]] == ["vendors.scoreweight"]
     by_user = client.get(reverse("audit"), {"user": manager.pk})

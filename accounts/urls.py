@@ -9,6 +9,7 @@ them) but lead to Django's views, so there is one way to reset a password.
 from __future__ import annotations
 
 from allauth.account import urls as allauth_account_urls
+from allauth.socialaccount import urls as allauth_socialaccount_urls
 from allauth.urls import build_provider_urlpatterns
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, reverse_lazy
@@ -25,7 +26,22 @@ ALLAUTH_PASSWORD_PAGES = {
     "account_reset_password_done": ("password/reset/done/", "password_reset_done"),
     "account_reset_password_from_key_done": ("password/reset/key/done/", "password_reset_complete"),
 }
-_DROPPED = {*ALLAUTH_PASSWORD_PAGES, "account_reset_password_from_key"}
+# allauth's pages for a user to manage their own e-mail addresses and connected SSO accounts:
+# here a manager owns who a user is (an added address would also be one more to match an SSO
+# login by), so they lead home. Their names stay: allauth's own code links to them.
+ALLAUTH_SELF_SERVICE_PAGES = {
+    "account_email": ("email/", "home"),
+    "socialaccount_connections": ("3rdparty/", "home"),
+}
+_DROPPED = {
+    *ALLAUTH_PASSWORD_PAGES,
+    *ALLAUTH_SELF_SERVICE_PAGES,
+    "account_reset_password_from_key",
+}
+
+
+def _without(patterns: list) -> list:
+    return [p for p in patterns if getattr(p, "name", "") not in _DROPPED]
 
 
 def _redirect(name: str, where: str, target: str):
@@ -69,14 +85,10 @@ django_password_pages = [
 urlpatterns = [
     *django_password_pages,
     *(_redirect(name, *page) for name, page in ALLAUTH_PASSWORD_PAGES.items()),
-    path(
-        "",
-        include(
-            [p for p in allauth_account_urls.urlpatterns if getattr(p, "name", "") not in _DROPPED]
-        ),
-    ),
+    *(_redirect(name, *page) for name, page in ALLAUTH_SELF_SERVICE_PAGES.items()),
+    path("", include(_without(allauth_account_urls.urlpatterns))),
     path("2fa/", include("allauth.mfa.urls")),
-    path("3rdparty/", include("allauth.socialaccount.urls")),
+    path("3rdparty/", include(_without(allauth_socialaccount_urls.urlpatterns))),
     *build_provider_urlpatterns(),
     path("sessions/", include("allauth.usersessions.urls")),
 ]

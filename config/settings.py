@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",  # allauth's sessions and security-key pages load it
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -166,6 +167,8 @@ SESSION_IDLE_HOURS = env_int("SESSION_IDLE_HOURS", 8, minimum=1)
 SESSION_COOKIE_AGE = SESSION_IDLE_HOURS * 3600
 SESSION_SAVE_EVERY_REQUEST = True
 # accounts: invitations and the users page
+# An invitation's link to set a password works once, for this many days (Resend sends a new one).
+INVITATION_DAYS = env_int("INVITATION_DAYS", 7, minimum=1)
 # (end invitations)
 # accounts: failed logins, lockout, the client's address
 # Behind a proxy the client's address comes from this one header (e.g. X-Real-IP), set by the

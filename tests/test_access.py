@@ -31,6 +31,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from openpyxl import load_workbook
 from rest_framework.test import APIClient
 
+from accounts.services import invite_user
 from common.roles import FINANCE, MANAGER, VENDOR, ensure_role_groups
 from scorecards import packs
 from scorecards.models import Dispute
@@ -66,6 +67,7 @@ class Site:
     import_run: ImportRun
     survey_token: str  # an unanswered survey link of a resolved ticket of vendor A
     live_source: LiveSource  # no secret: Test connection and Run now refuse without the network
+    invitee: object  # a finance user invited, not yet accepted: the users pages act on them
 
 
 def _rename(side: Side, stem: str) -> None:
@@ -124,6 +126,7 @@ def build_site() -> Site:
         live_source=LiveSource.objects.create(
             name="acme-snow", kind="servicenow", base_url="http://127.0.0.1:9/", username="api"
         ),
+        invitee=invite_user(email="invitee@example.com", role=FINANCE, vendor=None, by=None).user,
     )
 
 
@@ -178,6 +181,18 @@ X5 = "{0} {0} {0} {0} {0}".format
 LOGIN_ONLY = "login 200 200 200 200"
 OWN_VENDOR = "login 200 200 200 404"  # vendor B's user asking for vendor A's object
 MANAGERS = "login 200 403 403 403"
+HOME = X5("->/")  # a redirect home, whoever asks
+MANAGER_POST_GET = "login 405 403 403 403"  # a button: GET is refused once the role is checked
+MANAGER_POST = "login 302 403 403 403"  # done, back to the list
+NO_PASSWORD = "login 403 403 403 403"  # reauthentication needs a password these users lack
+NOTHING = "login 404 404 404 404"  # the user has no such authenticator
+TO_LOGIN_OR_HOME = "->/accounts/login/ ->/ ->/ ->/ ->/"  # a login stage not under way
+TO_CHANGE, TO_RESET = "->/accounts/password_change/", "->/accounts/password_reset/"
+
+
+def _invitee(suffix: str) -> Callable[[Site, str], str]:
+    return lambda s, k: f"/users/{s.invitee.pk}/{suffix}"
+
 
 PAGES: dict[str, Entry] = {
     "home": Entry(
@@ -185,10 +200,15 @@ PAGES: dict[str, Entry] = {
         get="login ->/portfolio/ ->/portfolio/ ->/vendors/acme/ ->/vendors/hyperlink/",
         post="login ->/portfolio/ ->/portfolio/ ->/vendors/acme/ ->/vendors/hyperlink/",
     ),
-    "login": Entry(
+    "account_login": Entry(
         _fixed("/accounts/login/"), get="200 ->/ ->/ ->/ ->/", post="200 ->/ ->/ ->/ ->/"
     ),
-    "logout": Entry(_fixed("/accounts/logout/"), get=X5(405), post=X5("->/accounts/login/")),
+    # allauth asks to confirm a logout by GET; the POST logs out.
+    "account_logout": Entry(
+        _fixed("/accounts/logout/"),
+        get="->/accounts/login/ 200 200 200 200",
+        post=X5("->/accounts/login/"),
+    ),
     "healthz": Entry(_fixed("/healthz"), get=X5(200), post=X5(405), public=True),
     # Comparing vendors is for managers and finance only.
     "portfolio": Entry(
@@ -307,6 +327,113 @@ PAGES: dict[str, Entry] = {
         lambda s, k: f"/setup/calendars/{s.side['a'].contract.sla_policy.calendar_id}/",
         MANAGERS,
         MANAGERS,
+    ),
+    # --- accounts (issue 15) ---
+    # Users are managed by managers only; the buttons are POSTs (a GET is a 405 once the role
+    # is checked); an empty form comes back with its errors.
+    "users": Entry(_fixed("/users/"), MANAGERS, "login 405 403 403 403"),
+    "user-invite": Entry(_fixed("/users/invite/"), MANAGERS, MANAGERS),
+    "user-edit": Entry(_invitee(""), MANAGERS, MANAGERS),
+    "user-deactivate": Entry(_invitee("deactivate/"), MANAGER_POST_GET, MANAGER_POST),
+    "user-reactivate": Entry(_invitee("reactivate/"), MANAGER_POST_GET, MANAGER_POST),
+    "user-resend": Entry(_invitee("resend/"), MANAGER_POST_GET, MANAGER_POST),
+    "user-lift-lockout": Entry(_invitee("lift-lockout/"), MANAGER_POST_GET, MANAGER_POST),
+    # The invitation link is its own key; a wrong one says to ask for a new invitation.
+    "invitation-accept": Entry(
+        _fixed("/accounts/invite/MQ/bad-token/"), X5(400), X5(400), public=True
+    ),
+    # Django's password reset (the same page whether or not the address exists; a bad link
+    # says it no longer works) and change (signed-in users).
+    "password_reset": Entry(_fixed("/accounts/password_reset/"), X5(200), X5(200)),
+    "password_reset_done": Entry(_fixed("/accounts/password_reset/done/"), X5(200), X5(405)),
+    "password_reset_confirm": Entry(
+        _fixed("/accounts/reset/MQ/bad-token/"), X5(200), X5(200), public=True
+    ),
+    "password_reset_complete": Entry(_fixed("/accounts/reset/done/"), X5(200), X5(405)),
+    "password_change": Entry(_fixed("/accounts/password_change/"), LOGIN_ONLY, LOGIN_ONLY),
+    "password_change_done": Entry(
+        _fixed("/accounts/password_change/done/"), LOGIN_ONLY, "login 405 405 405 405"
+    ),
+    # allauth's own password pages lead to Django's.
+    "account_change_password": Entry(
+        _fixed("/accounts/password/change/"), X5(TO_CHANGE), X5(TO_CHANGE)
+    ),
+    "account_set_password": Entry(_fixed("/accounts/password/set/"), X5(TO_CHANGE), X5(TO_CHANGE)),
+    "account_reset_password": Entry(
+        _fixed("/accounts/password/reset/"), X5(TO_RESET), X5(TO_RESET)
+    ),
+    "account_reset_password_done": Entry(
+        _fixed("/accounts/password/reset/done/"),
+        X5("->/accounts/password_reset/done/"),
+        X5("->/accounts/password_reset/done/"),
+    ),
+    "account_reset_password_from_key_done": Entry(
+        _fixed("/accounts/password/reset/key/done/"),
+        X5("->/accounts/reset/done/"),
+        X5("->/accounts/reset/done/"),
+    ),
+    # allauth's other account pages, as they answer: sign-up is closed (its page says so),
+    # e-mail confirmation is off, login by code is off.
+    "account_inactive": Entry(_fixed("/accounts/inactive/"), X5(200), X5(405)),
+    "account_signup": Entry(
+        _fixed("/accounts/signup/"), "200 ->/ ->/ ->/ ->/", "200 ->/ ->/ ->/ ->/"
+    ),
+    "account_reauthenticate": Entry(_fixed("/accounts/reauthenticate/"), NO_PASSWORD, NO_PASSWORD),
+    "account_email": Entry(_fixed("/accounts/email/"), HOME, HOME),
+    "account_email_verification_sent": Entry(_fixed("/accounts/confirm-email/"), X5(200), X5(405)),
+    "account_confirm_email": Entry(
+        _fixed("/accounts/confirm-email/no-such-key/"), X5(200), X5(404), public=True
+    ),
+    "account_confirm_login_code": Entry(
+        _fixed("/accounts/login/code/confirm/"), TO_LOGIN_OR_HOME, TO_LOGIN_OR_HOME
+    ),
+    # Two-factor set-up for every signed-in user. The users here have no password (hence no
+    # reauthentication: 403) and no authenticator yet (nothing to show, deactivate or edit: 404).
+    "mfa_index": Entry(_fixed("/accounts/2fa/"), LOGIN_ONLY, "login 405 405 405 405"),
+    "mfa_authenticate": Entry(
+        _fixed("/accounts/2fa/authenticate/"), TO_LOGIN_OR_HOME, TO_LOGIN_OR_HOME
+    ),
+    "mfa_reauthenticate": Entry(_fixed("/accounts/2fa/reauthenticate/"), NO_PASSWORD, NO_PASSWORD),
+    "mfa_activate_totp": Entry(_fixed("/accounts/2fa/totp/activate/"), LOGIN_ONLY, LOGIN_ONLY),
+    "mfa_deactivate_totp": Entry(_fixed("/accounts/2fa/totp/deactivate/"), NOTHING, NOTHING),
+    "mfa_view_recovery_codes": Entry(
+        _fixed("/accounts/2fa/recovery-codes/"), NOTHING, "login 405 405 405 405"
+    ),
+    "mfa_generate_recovery_codes": Entry(
+        _fixed("/accounts/2fa/recovery-codes/generate/"), LOGIN_ONLY, LOGIN_ONLY
+    ),
+    "mfa_download_recovery_codes": Entry(
+        _fixed("/accounts/2fa/recovery-codes/download/"), NOTHING, NOTHING
+    ),
+    "mfa_list_webauthn": Entry(
+        _fixed("/accounts/2fa/webauthn/"), LOGIN_ONLY, "login 405 405 405 405"
+    ),
+    "mfa_add_webauthn": Entry(_fixed("/accounts/2fa/webauthn/add/"), LOGIN_ONLY, LOGIN_ONLY),
+    "mfa_reauthenticate_webauthn": Entry(
+        _fixed("/accounts/2fa/webauthn/reauthenticate/"), NO_PASSWORD, NO_PASSWORD
+    ),
+    "mfa_remove_webauthn": Entry(_fixed("/accounts/2fa/webauthn/keys/1/remove/"), NOTHING, NOTHING),
+    "mfa_edit_webauthn": Entry(_fixed("/accounts/2fa/webauthn/keys/1/edit/"), NOTHING, NOTHING),
+    # Single sign-on: no provider is configured in the tests (tests/accounts/ has their own).
+    "socialaccount_login_cancelled": Entry(
+        _fixed("/accounts/3rdparty/login/cancelled/"), X5(200), X5(405)
+    ),
+    "socialaccount_login_error": Entry(_fixed("/accounts/3rdparty/login/error/"), X5(401), X5(405)),
+    "socialaccount_signup": Entry(
+        _fixed("/accounts/3rdparty/signup/"), X5("->/accounts/login/"), X5("->/accounts/login/")
+    ),
+    # A manager owns who a user is: the self-service pages lead home.
+    "socialaccount_connections": Entry(_fixed("/accounts/3rdparty/"), HOME, HOME),
+    "openid_connect_login": Entry(_fixed("/accounts/oidc/nowhere/login/"), X5(404), X5(404)),
+    "openid_connect_callback": Entry(
+        _fixed("/accounts/oidc/nowhere/login/callback/"), X5(404), X5(404)
+    ),
+    # Each user's own sessions (an empty POST ends none and comes back).
+    "usersessions_list": Entry(
+        _fixed("/accounts/sessions/"),
+        LOGIN_ONLY,
+        "login ->/accounts/sessions/ ->/accounts/sessions/ ->/accounts/sessions/ "
+        "->/accounts/sessions/",
     ),
     "api-schema": Entry(_fixed("/api/schema/"), "403 200 200 200 200", "403 405 405 405 405"),
     "api-docs": Entry(_fixed("/api/docs/"), "403 200 200 200 200", "403 405 405 405 405"),
@@ -466,6 +593,22 @@ ADMIN: dict[str, str] = {
     },
     # Who changed what is for managers only (issue 6).
     "admin/vendors/auditentry/": MANAGER_LIST,
+    # Sign-in records (allauth's and axes'): like users and groups, no role's business in the
+    # admin (managers lift lockouts and see 2FA and SSO on the users page).
+    **{
+        f"admin/{label.replace('.', '/')}/": "admin-login 403 403 admin-login admin-login"
+        for label in (
+            "account.emailaddress",
+            "axes.accessattempt",
+            "axes.accessfailurelog",
+            "axes.accesslog",
+            "mfa.authenticator",
+            "socialaccount.socialaccount",
+            "socialaccount.socialapp",
+            "socialaccount.socialtoken",
+            "usersessions.usersession",
+        )
+    },
 }
 
 

@@ -3,6 +3,7 @@ through allauth, so its later stages (two-factor set-up) apply; or signs in with
 
 from __future__ import annotations
 
+from allauth.account.internal.flows.login import record_authentication
 from allauth.account.utils import perform_login
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import SetPasswordForm
@@ -41,6 +42,12 @@ def invitation_accept_page(request: HttpRequest, uidb64: str, token: str) -> Htt
     form = SetPasswordForm(user, request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         user = invitation_accept(user=user, password_form=form)
+        # The password was typed a moment ago: recorded as a fresh confirmation, so setting up
+        # two-factor next (allauth asks for the password before any change of factors) does
+        # not ask for it once more.
+        record_authentication(
+            request, user, method="password", username=user.get_username(), reauthenticated=True
+        )
         return perform_login(request, user, redirect_url=reverse("home"))
     return render(
         request,

@@ -9,23 +9,12 @@ import pytest
 from axes.models import AccessAttempt
 from axes.utils import reset as axes_reset
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.db.models import F
 from django.urls import reverse
 
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "Correct-Horse-42"
-
-
-@pytest.fixture(autouse=True)
-def _fresh(settings):
-    # Fast hashing (30 accounts below); allauth's per-address counts live in the cache.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.MFA_REQUIRED_ROLES = []
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import time
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.urls import reverse
 
 pytestmark = pytest.mark.django_db
@@ -15,13 +14,6 @@ pytestmark = pytest.mark.django_db
 OLD = "Old-Password-81"
 NEW = "Brand-New-Secret-93"
 LINK = re.compile(r"http://testserver(/accounts/reset/[^/\s]+/[^/\s]+/)")
-
-
-@pytest.fixture(autouse=True)
-def _fresh(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.MFA_REQUIRED_ROLES = []
-    cache.clear()
 
 
 @pytest.fixture

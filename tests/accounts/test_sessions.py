@@ -8,7 +8,6 @@ import pytest
 from allauth.usersessions.models import UserSession
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
-from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -16,13 +15,6 @@ from django.utils import timezone
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "Correct-Horse-42"
-
-
-@pytest.fixture(autouse=True)
-def _fresh(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.MFA_REQUIRED_ROLES = []
-    cache.clear()
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import pytest
 from allauth.mfa.totp.internal.auth import SECRET_SESSION_KEY, format_hotp_value, hotp_value
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
@@ -19,13 +18,6 @@ from vendors.models import AuditEntry
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "Correct-Horse-42"
-
-
-@pytest.fixture(autouse=True)
-def _fresh(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.MFA_REQUIRED_ROLES = []
-    cache.clear()
 
 
 @pytest.fixture

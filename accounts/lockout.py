@@ -1,33 +1,16 @@
 """django-axes' hooks (config/settings.py names them): whose account a login attempt is for,
 where it comes from, and the page a locked-out login gets.
 
-The client's address is read the same way everywhere (axes' lockouts, allauth's per-address
-limit, the audit trail): the one header named by TRUSTED_CLIENT_IP_HEADER when set, as the
-proxy in front writes it; otherwise REMOTE_ADDR. Any other forwarded header a client sends is
-ignored, so nobody can pick the address a failure is counted against.
+The client's address is `common.clients.client_ip`, read the same way everywhere.
 """
 
 from __future__ import annotations
 
-import ipaddress
-
 from axes.helpers import get_cool_off
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
-
-
-def client_ip(request: HttpRequest) -> str | None:
-    header = settings.TRUSTED_CLIENT_IP_HEADER
-    raw = request.headers.get(header, "") if header else ""
-    # A proxy may append: the first entry is the one it saw the client as.
-    candidate = raw.split(",")[0].strip() or request.META.get("REMOTE_ADDR", "")
-    try:
-        return str(ipaddress.ip_address(candidate))
-    except ValueError:
-        return None
 
 
 def canonical_username(request: HttpRequest, credentials: dict | None) -> str | None:

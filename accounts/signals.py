@@ -14,7 +14,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.utils import timezone
 
-from accounts.lockout import canonical_username, client_ip
+from accounts.lockout import canonical_username
+from common.clients import client_ip
 from vendors.models import AuditEntry
 
 NOT_SIGNED_IN = "(not signed in)"

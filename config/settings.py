@@ -182,7 +182,7 @@ LOCKOUT_MINUTES = env_int("LOCKOUT_MINUTES", 15, minimum=1)
 AXES_COOLOFF_TIME = LOCKOUT_MINUTES / 60  # a float: hours
 AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_USERNAME_CALLABLE = "accounts.lockout.canonical_username"
-AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_ip"
+AXES_CLIENT_IP_CALLABLE = "common.clients.client_ip"
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"  # the site's page, HTTP 429
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False

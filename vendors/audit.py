@@ -27,6 +27,7 @@ from django.db.models.signals import post_delete, post_save, pre_save
 from django.http import HttpRequest
 from django.utils import timezone
 
+from common.clients import client_ip
 from vendors.models import AuditEntry
 
 SYSTEM = "system"
@@ -246,8 +247,10 @@ def audit_record(
     now: dt.datetime | None = None,
 ) -> AuditEntry:
     """Writes one audit entry; the actor is `user`, else whoever is acting now (the request's
-    user, or "system" in a scheduled task), else unknown (a shell or a command)."""
+    user, or "system" in a scheduled task), else unknown (a shell or a command). A change made
+    through a request also records the client's address."""
     actor = current_actor()
+    request = actor.request if actor is not None else None
     if user is None and actor is not None:
         user = actor.user()
     if user is not None:
@@ -264,4 +267,5 @@ def audit_record(
         action=action,
         old_values=old,
         new_values=new,
+        ip=client_ip(request) if request is not None else None,
     )

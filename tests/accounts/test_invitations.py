@@ -241,14 +241,16 @@ def test_a_second_manager_may_be_demoted_and_the_change_is_audited(manager, mana
     acme = VendorFactory(name="Acme", slug="acme")
     deputy = user_in(MANAGER, "deputy")
 
-    response = manager_client.post(f"/users/{deputy.pk}/", {"role": VENDOR, "vendor": acme.pk})
+    response = manager_client.post(
+        f"/users/{deputy.pk}/", {"role": VENDOR, "vendor": acme.pk}, REMOTE_ADDR="198.51.100.7"
+    )
 
     assert response.status_code == 302
     assert user_role(User.objects.get(pk=deputy.pk)) == VENDOR
     entry = AuditEntry.objects.get(object_type="auth.user", object_id=str(deputy.pk))
     assert entry.old_values == {"role": MANAGER, "vendor": None}
     assert entry.new_values == {"role": VENDOR, "vendor": "acme"}
-    assert entry.actor == "boss"
+    assert (entry.actor, entry.ip) == ("boss", "198.51.100.7")  # who, and from where
 
 
 def test_the_invitation_page_offers_single_sign_on_when_a_provider_is_set_up(

@@ -72,19 +72,79 @@ class ActionRoles(BasePermission):
         return user_role(request.user) in view.action_roles.get(view.action, ALL_ROLES)
 
 
-class PagePagination(PageNumberPagination):
-    page_size = 50
+class _StrictPageSize:
+    """`page_size` a whole number from 1 to max_page_size, else a 400 naming it (DRF would
+    fall back to the default size, or cap it, without a word); documented with those bounds."""
+
     page_size_query_param = "page_size"
     max_page_size = 500
 
+    def get_page_size(self, request: Request) -> int:
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        return _whole_number(raw, name=self.page_size_query_param, low=1, high=self.max_page_size)
 
-class CreatedCursorPagination(CursorPagination):
-    """Newest first by creation time; a cursor stays stable while new tickets arrive."""
+    def check_query(self, request: Request) -> None:
+        """A 400 for a malformed paging parameter, even where the answer is not paged (a
+        CSV or XLSX export): common.strict calls it before filtering."""
+        self.get_page_size(request)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"].update(minimum=1, maximum=self.max_page_size)
+        return parameters
+
+
+def _whole_number(raw: str, *, name: str, low: int, high: int | None = None) -> int:
+    """A query parameter's whole number within bounds; a 400 naming it and the bounds else."""
+    if re.fullmatch(r"[0-9]{1,18}", raw) and low <= int(raw) and (high is None or int(raw) <= high):
+        return int(raw)
+    bounds = f"from {low} to {high}" if high is not None else f"from {low}"
+    raise ValidationError({name: [f"Give a whole number {bounds}."]})
+
+
+class PagePagination(_StrictPageSize, PageNumberPagination):
+    """Page numbers: `page` a whole number from 1 (400 else; 404 past the last page)."""
 
     page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 500
+    last_page_strings = ()  # `page` is documented as an integer: "last" is not one
+    max_page = 2**31 - 1
+
+    def paginate_queryset(self, queryset: Any, request: Request, view: Any = None):
+        self.check_query(request)
+        return super().paginate_queryset(queryset, request, view)
+
+    def check_query(self, request: Request) -> None:
+        super().check_query(request)
+        raw = request.query_params.get(self.page_query_param)
+        if raw is not None:
+            _whole_number(raw, name=self.page_query_param, low=1, high=self.max_page)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_query_param:
+                parameter["schema"].update(minimum=1, maximum=self.max_page)
+        return parameters
+
+
+class CreatedCursorPagination(_StrictPageSize, CursorPagination):
+    """Newest first by creation time; a cursor stays stable while new tickets arrive. A
+    cursor this API did not give is DRF's 404 (a cursor is opaque: no schema can tell)."""
+
+    page_size = 50
     ordering = ("-created_at", "-id")
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.cursor_query_param:
+                # A blank one is refused (common.strict): some non-space character.
+                parameter["schema"].update(minLength=1, pattern=r"\S")
+        return parameters
 
 
 class MoneyField(serializers.DecimalField):
@@ -159,6 +219,15 @@ class ExportMixin:
 
     renderer_classes = FINANCE_RENDERERS
     export_name = "export"
+    # The header row, for the schema (else it asks export_table for no rows).
+    export_columns: tuple[str, ...] = ()
+
+    def handle_exception(self, exc: Exception) -> Response:
+        # An error is JSON whatever format was asked for: one error shape for the whole API,
+        # and a client reading a CSV never takes an error table for data.
+        self.request.accepted_renderer = JSONRenderer()
+        self.request.accepted_media_type = JSONRenderer.media_type
+        return super().handle_exception(exc)
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         queryset = self.filter_queryset(self.get_queryset())
@@ -238,7 +307,7 @@ _COMMA_LIST = re.compile(r"^[a-z0-9_]+(,[a-z0-9_]+)*$")
 
 def comma_list(raw: str | None, *, allowed: set[str] | frozenset[str], name: str) -> list[str]:
     """A `a,b,c` query parameter as a list of known names; 400 naming the parameter else."""
-    if not raw:
+    if raw is None:
         return []
     if not _COMMA_LIST.match(raw):
         raise ValidationError({name: ["Give names separated by commas, e.g. mttr,fcr_pct."]})
@@ -266,7 +335,18 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     fields (see field_errors()) rather than a 500."""
     if isinstance(exc, DjangoValidationError):
         exc = ValidationError(field_errors(exc))
-    return drf_exception_handler(exc, context)
+    response = drf_exception_handler(exc, context)
+    if response is not None and response.status_code == 400:
+        response.data = _as_field_errors(response.data)
+    return response
+
+
+def _as_field_errors(data: Any) -> dict[str, Any]:
+    """Every 400 in one shape (common.schema's FieldErrors): messages by name, each a list.
+    A bare message or list (ValidationError("..."), a JSON parse error) goes under "detail"."""
+    if not isinstance(data, dict):
+        return {"detail": data if isinstance(data, list) else [data]}
+    return {name: [v] if isinstance(v, str) else v for name, v in data.items()}
 
 
 def field_errors(exc: DjangoValidationError) -> dict[str, list[str]]:

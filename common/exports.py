@@ -14,6 +14,7 @@ import io
 from decimal import Decimal
 from typing import Any
 
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from rest_framework.renderers import BaseRenderer
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -38,7 +39,8 @@ def cell_value(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, list | tuple):
         value = "; ".join(str(v) for v in value)
-    return neutralise(str(value))
+    # Control characters cannot be stored in a worksheet (openpyxl refuses the whole file).
+    return neutralise(ILLEGAL_CHARACTERS_RE.sub("", str(value)))
 
 
 def cell_text(value: Any) -> str:
@@ -54,9 +56,7 @@ def cell_text(value: Any) -> str:
 def _table(data: Any) -> tuple[list[str], list[list[Any]]]:
     if isinstance(data, dict) and "columns" in data and "rows" in data:
         return list(data["columns"]), list(data["rows"])
-    # An error answer ({"detail": ...} or field errors) still renders as a small table.
-    if isinstance(data, dict):
-        return ["field", "message"], [[k, v] for k, v in data.items()]
+    # Errors never come here (they are JSON); anything else is one cell.
     return ["message"], [[data]]
 
 

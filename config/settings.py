@@ -397,7 +397,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {"token": API_RATE_PER_TOKEN},
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # A malformed, empty, repeated or unknown query parameter is a 400 naming it.
+    "DEFAULT_FILTER_BACKENDS": ["common.strict.StrictFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "common.api.PagePagination",
     # JSON only (the interactive docs are at /api/docs/); finance lists add CSV and XLSX.
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
@@ -411,7 +412,13 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Vendors, contracts, tickets, SLA breaches and the stored scorecard figures "
     "of METRICS.md. Log in with a session or an API token. Money is a decimal string with a "
     "`currency`; figures are decimal strings as stored. Every list is paginated and narrowed "
-    "to the vendors the caller may see: a vendor's user sees only its own vendor.",
+    "to the vendors the caller may see: a vendor's user sees only its own vendor.\n\n"
+    'Errors: a 400 answers `{"<field or parameter>": ["message", ...]}` (schema '
+    "`FieldErrors`; `detail` for the request as a whole); every other error answers "
+    '`{"detail": "message"}` (schema `Error`): 401 for an unknown, revoked or expired '
+    "token, 403 without credentials or for a role that may not, 404 for an id you may not see "
+    "or a page out of range, 405 for a method a path does not take, 429 when the per-token "
+    "rate is spent, with `Retry-After` (seconds).",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
@@ -428,6 +435,12 @@ SPECTACULAR_SETTINGS = {
         "SlaTargetKindEnum": "scorecards.models.SlaTargetKind",
         "DisputeStatusEnum": "scorecards.models.Dispute.Status",
     },
+    # Every operation's real errors (one error shape), integer path ids, CSV/XLSX answers.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "common.schema.document_errors_and_exports",
+        "common.conditional.document_conditional_gets",
+    ],
 }
 
 # METRICS.md knobs.

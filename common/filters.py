@@ -6,10 +6,14 @@ import datetime as dt
 
 import django_filters as filters
 from django import forms
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 BIGINT_MAX = 2**63 - 1
 
 
+# Documented as enforced: a whole number from 1 (spectacular would say "number" otherwise).
+@extend_schema_field({"type": "integer", "format": "int64", "minimum": 1, "maximum": BIGINT_MAX})
 class IdFilter(filters.NumberFilter):
     """An object id: a whole number the database can hold (else a 400 naming the filter,
     never an overflow deep in the database driver)."""
@@ -38,6 +42,88 @@ class UtcIsoDateTimeField(filters.fields.IsoDateTimeField):
 
 class UtcIsoDateTimeFilter(filters.IsoDateTimeFilter):
     field_class = UtcIsoDateTimeField
+
+
+class AwareIsoDateTimeField(UtcIsoDateTimeField):
+    """A UtcIsoDateTimeField refusing a time without its offset: a pull's "since" must not
+    depend on the server's time zone."""
+
+    def to_python(self, value):
+        if value not in self.empty_values and isinstance(value, str):
+            try:
+                naive = dt.datetime.fromisoformat(value.strip()).tzinfo is None
+            except ValueError:
+                naive = False  # the parent's message names the format
+            if naive:
+                raise forms.ValidationError(
+                    "Give the time with its offset, e.g. 2026-11-16T10:00:00+00:00."
+                )
+        return super().to_python(value)
+
+
+class UpdatedSinceFilter(UtcIsoDateTimeFilter):
+    """`updated_since`: the rows computed, restated or closed at or after this time. The
+    FilterSet says how (filter_updated_since), since a figure's changes live in several tables."""
+
+    field_class = AwareIsoDateTimeField
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("method", "filter_updated_since")
+        kwargs.setdefault(
+            "help_text",
+            "Only rows computed, restated or closed at or after this time (ISO 8601 with "
+            "its offset, e.g. 2026-11-16T10:00:00+00:00): a pull of what changed since the last.",
+        )
+        super().__init__(*args, **kwargs)
+
+
+class TrueFalseField(forms.NullBooleanField):
+    """true or false, as documented; anything else is refused, never read as "no filter"."""
+
+    widget = forms.TextInput  # the raw text: NullBooleanSelect reads "maybe" as no value
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        text = str(value).strip().lower()
+        if text == "true":
+            return True
+        if text == "false":
+            return False
+        raise forms.ValidationError("Give true or false.")
+
+
+@extend_schema_field(OpenApiTypes.BOOL)  # a boolean even with a `method`
+class TrueFalseFilter(filters.BooleanFilter):
+    field_class = TrueFalseField
+
+
+# Some non-space character, and no NUL (which Django's CharField refuses).
+TEXT_PATTERN = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
+
+
+@extend_schema_field({"type": "string", "minLength": 1, "pattern": TEXT_PATTERN})
+class TextFilter(filters.CharFilter):
+    """Free text, never blank (a blank value is refused: see common.strict)."""
+
+
+# A period label as the filters take it (weeks up to 52: a 53rd exists only in some years).
+PERIOD_LABEL_PATTERN = r"^[1-9][0-9]{3}-(0[1-9]|1[0-2]|W(0[1-9]|[1-4][0-9]|5[0-2])|Q[1-4])$"
+
+
+class PeriodLabelField(forms.RegexField):
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault(
+            "error_messages", {"invalid": "Give a period: 2026-10, 2026-W43 or 2026-Q3."}
+        )
+        super().__init__(PERIOD_LABEL_PATTERN, **kwargs)
+
+
+@extend_schema_field({"type": "string", "pattern": PERIOD_LABEL_PATTERN})
+class PeriodLabelFilter(filters.CharFilter):
+    """A period by label, exactly as documented: 2026-10, 2026-W43 or 2026-Q3."""
+
+    field_class = PeriodLabelField
 
 
 class VendorIdFilters(filters.FilterSet):

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import django_filters as filters
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from common.api import period_param
 from common.filters import (
     ContractIdFilters,
     IdFilter,
+    PeriodLabelFilter,
     TicketIdFilters,
+    TrueFalseFilter,
+    UpdatedSinceFilter,
     UtcIsoDateTimeFilter,
     VendorIdFilters,
 )
@@ -19,20 +22,22 @@ from scorecards.models import (
     PERIOD_CHOICES,
     ActionItem,
     Alert,
+    ClosedPeriod,
     Dispute,
     MetricValue,
+    Restatement,
     Scorecard,
     SlaTargetKind,
     SubjectKind,
 )
 from tickets.models import Ticket
-from vendors.models import Priority
+from vendors.models import Contract, Invoice, Priority
 
 SUBJECT_CHOICES = SubjectKind.choices
 
 
 class _PeriodFilters(VendorIdFilters):
-    period = filters.CharFilter(
+    period = PeriodLabelFilter(
         method="filter_period", help_text="One period by label: 2026-10, 2026-W43 or 2026-Q3."
     )
     start_from = filters.DateFilter(
@@ -42,9 +47,31 @@ class _PeriodFilters(VendorIdFilters):
         field_name="period_start", lookup_expr="lte", help_text="Periods starting on or before."
     )
 
+    updated_since = UpdatedSinceFilter()
+
     def filter_period(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         period = period_param(value, name=name)
         return queryset.filter(period_kind=period.kind.value, period_start=period.start)
+
+    def filter_updated_since(self, queryset: QuerySet, name: str, value) -> QuerySet:
+        """Rows computed since, restated since (a figure's own restatement; any of the
+        period's for a scorecard), or whose period was closed or reopened since."""
+        restated = Restatement.objects.filter(
+            subject_kind=OuterRef("subject_kind"),
+            subject_id=OuterRef("subject_id"),
+            period_kind=OuterRef("period_kind"),
+            period_start=OuterRef("period_start"),
+            restated_at__gte=value,
+        )
+        if queryset.model is MetricValue:
+            restated = restated.filter(metric=OuterRef("metric"))
+        closed = ClosedPeriod.objects.filter(
+            Q(closed_at__gte=value) | Q(reopened_at__gte=value),
+            vendor_id=OuterRef("vendor_id"),
+            period_kind=OuterRef("period_kind"),
+            period_start=OuterRef("period_start"),
+        )
+        return queryset.filter(Q(computed_at__gte=value) | Exists(restated) | Exists(closed))
 
 
 class _OneKindAtATime(_PeriodFilters):
@@ -105,15 +132,39 @@ class CostPerTicketFilter(_OneKindAtATime):
         fields = ["vendor", "subject_kind", "subject_id", "period_kind"]
 
 
+class SavingsFilter(VendorIdFilters):
+    """The contracts of the savings list (vendor_id is the contract's own)."""
+
+    contract = IdFilter(field_name="pk", help_text="Contract id.")
+    updated_since = UpdatedSinceFilter(
+        help_text="Only contracts whose savings may have changed at or after this time (ISO "
+        "8601 with its offset): an invoice recorded or changed, or a service credit computed "
+        "or restated since."
+    )
+
+    class Meta:
+        model = Contract
+        fields = ["vendor", "contract"]
+
+    def filter_updated_since(self, queryset: QuerySet, name: str, value) -> QuerySet:
+        invoiced = Invoice.objects.filter(contract_id=OuterRef("pk"), updated_at__gte=value)
+        credit = {"subject_kind": "contract", "subject_id": OuterRef("pk")}
+        credited = MetricValue.objects.filter(
+            **credit, metric="service_credit", computed_at__gte=value
+        )
+        restated = Restatement.objects.filter(
+            **credit, metric="service_credit", restated_at__gte=value
+        )
+        return queryset.filter(Exists(invoiced) | Exists(credited) | Exists(restated))
+
+
 class AlertFilter(VendorIdFilters):
     ticket = IdFilter(field_name="ticket_id", help_text="Ticket id.")
     target = filters.ChoiceFilter(choices=[("response", "response"), ("resolution", "resolution")])
     threshold = filters.ChoiceFilter(choices=Alert.Threshold.choices)
     created_after = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
-    acknowledged = filters.BooleanFilter(
-        field_name="acknowledged_at", lookup_expr="isnull", exclude=True
-    )
+    acknowledged = TrueFalseFilter(field_name="acknowledged_at", lookup_expr="isnull", exclude=True)
 
     class Meta:
         model = Alert
@@ -151,7 +202,7 @@ class BreachFilter(ContractIdFilters):
         method="noop",
         help_text="Only breaches of this target.",
     )
-    period = filters.CharFilter(
+    period = PeriodLabelFilter(
         method="noop",
         help_text="Breaches attributed to this period (due time passed in it): 2026-10, "
         "2026-W43 or 2026-Q3, in the reporting time zone.",

@@ -5,7 +5,14 @@ from __future__ import annotations
 import django_filters as filters
 from django.db.models import QuerySet
 
-from common.filters import ContractIdFilters, IdFilter, TicketIdFilters, UtcIsoDateTimeFilter
+from common.filters import (
+    ContractIdFilters,
+    IdFilter,
+    TextFilter,
+    TicketIdFilters,
+    TrueFalseFilter,
+    UtcIsoDateTimeFilter,
+)
 from tickets.models import Outage, SurveyResponse, Ticket
 from tickets.selectors_api import BREACHED
 from vendors.models import Priority, TicketStatus
@@ -15,8 +22,8 @@ class TicketFilter(ContractIdFilters):
     technician = IdFilter(field_name="technician_id", help_text="Technician id.")
     priority = filters.ChoiceFilter(choices=Priority.choices)
     status = filters.ChoiceFilter(choices=TicketStatus.choices)
-    source = filters.CharFilter(help_text="The import's source name.")
-    external_id = filters.CharFilter(help_text="The source's ticket id.")
+    source = TextFilter(help_text="The import's source name.")
+    external_id = TextFilter(help_text="The source's ticket id.")
     created_after = UtcIsoDateTimeFilter(
         field_name="created_at", lookup_expr="gte", help_text="Created at or after (ISO 8601)."
     )
@@ -29,7 +36,7 @@ class TicketFilter(ContractIdFilters):
     resolved_before = UtcIsoDateTimeFilter(
         field_name="resolved_at", lookup_expr="lt", help_text="Resolved before."
     )
-    breached = filters.BooleanFilter(
+    breached = TrueFalseFilter(
         method="filter_breached",
         help_text="true: a response or resolution target was breached; false: none was.",
     )
@@ -62,7 +69,7 @@ class SurveyFilter(TicketIdFilters):
 
 
 class OutageFilter(ContractIdFilters):
-    service = filters.CharFilter()
+    service = TextFilter()
     started_after = UtcIsoDateTimeFilter(field_name="started_at", lookup_expr="gte")
     started_before = UtcIsoDateTimeFilter(field_name="started_at", lookup_expr="lt")
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
@@ -184,9 +184,16 @@ class InvoiceOut(serializers.ModelSerializer):
         ]
 
 
+@extend_schema_field(
+    {"type": "string", "format": "date", "pattern": r"^[1-9][0-9]{3}-(0[1-9]|1[0-2])-01$"}
+)
+class FirstOfMonthField(serializers.DateField):
+    """A date the schema says must be a month's first day, as the server checks."""
+
+
 class InvoiceIn(serializers.Serializer):
     contract = serializers.IntegerField(min_value=1, help_text="Contract id; gives the vendor.")
-    period_start = serializers.DateField(help_text="First day of the invoiced month.")
+    period_start = FirstOfMonthField(help_text="First day of the invoiced month.")
     period_end = serializers.DateField(
         required=False, help_text="Last day of the invoiced month (default: the month's end)."
     )
@@ -230,6 +237,7 @@ def _month_end(day):
     ),
 )
 class InvoiceViewSet(ExportMixin, mixins.CreateModelMixin, VisibleReadViewSet):
+    last_modified_field = "updated_at"
     serializer_class = InvoiceOut
     permission_classes = [ReadRolesWriteRoles]
     read_roles = ALL_ROLES

@@ -403,6 +403,8 @@ class Invoice(models.Model):
     currency = models.CharField(max_length=3, validators=[currency_code])
     reference = models.CharField(max_length=80, blank=True)
     issued_on = models.DateField(null=True, blank=True)
+    # When it was recorded or last changed: finance's `updated_since` pulls.
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-period_start", "vendor"]

@@ -104,7 +104,9 @@ class DisputeOut(serializers.ModelSerializer):
 
 
 class DisputeIn(serializers.Serializer):
-    ticket = serializers.IntegerField(help_text="Id of the ticket whose breach is disputed.")
+    ticket = serializers.IntegerField(
+        min_value=1, help_text="Id of the ticket whose breach is disputed."
+    )
     target = serializers.ChoiceField(choices=SlaTargetKind.choices)
     reason = serializers.CharField(help_text="Why the breach was not the vendor's fault.")
 

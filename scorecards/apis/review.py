@@ -48,8 +48,10 @@ class ActionItemOut(serializers.ModelSerializer):
 
 
 class ActionItemIn(serializers.Serializer):
-    vendor = serializers.IntegerField(help_text="Vendor id.")
-    month = serializers.CharField(help_text="The review meeting's month, YYYY-MM.")
+    vendor = serializers.IntegerField(min_value=1, help_text="Vendor id.")
+    month = serializers.RegexField(
+        r"^[1-9]\d{3}-(0[1-9]|1[0-2])$", help_text="The review meeting's month, YYYY-MM."
+    )
     title = serializers.CharField(max_length=300)
     owner_name = serializers.CharField(required=False, allow_blank=True, default="")
     vendor_owned = serializers.BooleanField(
@@ -96,6 +98,7 @@ class ActionStatusIn(serializers.Serializer):
     ),
 )
 class ActionItemViewSet(mixins.CreateModelMixin, VisibleReadViewSet):
+    last_modified_field = "updated_at"
     serializer_class = ActionItemOut
     permission_classes = [ActionRoles]
     action_roles = {"create": (MANAGER,), "set_status": (MANAGER, VENDOR)}

@@ -10,7 +10,6 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -112,9 +111,10 @@ class ScorecardPagination(PagePagination):
     max_page_size = 50
 
 
+_METRIC_CODES = "|".join(sorted(METRICS))
 METRICS_PARAMETER = OpenApiParameter(
     "metrics",
-    OpenApiTypes.STR,
+    {"type": "string", "pattern": f"^({_METRIC_CODES})(,({_METRIC_CODES}))*$"},
     description="Metric codes separated by commas (METRICS.md), e.g. "
     "`sla_compliance_pct,mttr,cost_per_ticket`; default all.",
 )
@@ -130,6 +130,7 @@ METRICS_PARAMETER = OpenApiParameter(
     FORMAT_PARAMETER,
 )
 class ScorecardViewSet(ExportMixin, VisibleListViewSet):
+    last_modified_field = "computed_at"
     serializer_class = ScorecardOut
     pagination_class = ScorecardPagination
     filterset_class = ScorecardFilter

@@ -298,7 +298,12 @@ class BulkTicketDoc(TicketBulkApi.TicketSerializer):
 @extend_schema_serializer(component_name="BulkTicketsRequest")
 class BulkRequestDoc(serializers.Serializer):
     source = serializers.CharField(max_length=80, help_text="The source's name, e.g. acme-api.")
-    tickets = BulkTicketDoc(many=True, help_text=f"1 to {MAX_TICKETS:,} tickets.")
+    tickets = serializers.ListField(
+        child=BulkTicketDoc(),
+        min_length=1,
+        max_length=MAX_TICKETS,
+        help_text=f"1 to {MAX_TICKETS:,} tickets.",
+    )
 
 
 @extend_schema_serializer(component_name="BulkTicketsResponse")

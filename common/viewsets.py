@@ -13,11 +13,13 @@ from django.db.models import Model, QuerySet
 from rest_framework import mixins, viewsets
 
 from common.api import PagePagination, roles_allowed
+from common.conditional import ConditionalMixin
 from common.roles import ALL_ROLES
 
 
-class VisibleListViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
-    """A list of what the user may see, for every role, a page at a time.
+class VisibleListViewSet(ConditionalMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """A list of what the user may see, for every role, a page at a time, with an ETag (and
+    a Last-Modified where the view names its `last_modified_field`): 304 when unchanged.
 
     The view names its selector as `visible_to = staticmethod(selector)`, called with
     `user=` (or overrides get_queryset where the selector wants more): it starts from the

@@ -12,6 +12,7 @@ from rest_framework.routers import SimpleRouter
 
 from scorecards.apis.breaches import AlertViewSet, BreachViewSet, DisputeViewSet
 from scorecards.apis.money import CostPerTicketViewSet, SavingsViewSet, ServiceCreditViewSet
+from scorecards.apis.restatements import RestatementViewSet
 from scorecards.apis.review import ActionItemViewSet
 from scorecards.apis.scorecards import ScorecardViewSet
 from tickets.apis.bulk import TicketBulkApi
@@ -34,6 +35,7 @@ router.register("survey-answers", SurveyViewSet, basename="survey-answer")
 router.register("outages", OutageViewSet, basename="outage")
 router.register("action-items", ActionItemViewSet, basename="action-item")
 router.register("disputes", DisputeViewSet, basename="dispute")
+router.register("restatements", RestatementViewSet, basename="restatement")
 
 v1 = [
     # Before the router, so "bulk" is never read as a ticket id.

@@ -34,7 +34,7 @@ from rest_framework.test import APIClient
 from accounts.services import invite_user
 from common.roles import FINANCE, MANAGER, VENDOR, ensure_role_groups
 from scorecards import packs
-from scorecards.models import Dispute
+from scorecards.models import Dispute, Restatement
 from tests.api.conftest import NOW, Side, _side, user_in
 from tests.factories import TicketFactory
 from tickets.models import ImportRun, LiveSource
@@ -113,6 +113,18 @@ def build_site() -> Site:
         created_at=created,
         resolved_at=created + dt.timedelta(hours=3),
     )
+    for side in (a, b):  # October's resolved count, restated after the month was reopened
+        Restatement.objects.create(
+            vendor=side.vendor,
+            subject_kind="vendor",
+            subject_id=side.vendor.pk,
+            period_kind="month",
+            period_start=dt.date(2026, 10, 1),
+            metric="tickets_resolved",
+            old_value=1,
+            new_value=2,
+            restated_at=created,
+        )
     return Site(
         side={"a": a, "b": b},
         users=users,
@@ -210,6 +222,7 @@ PAGES: dict[str, Entry] = {
         post=X5("->/accounts/login/"),
     ),
     "healthz": Entry(_fixed("/healthz"), get=X5(200), post=X5(405), public=True),
+    "favicon": Entry(_fixed("/favicon.ico"), get=X5(200), post=X5(405), public=True),
     # Comparing vendors is for managers and finance only.
     "portfolio": Entry(
         _fixed("/portfolio/"), get="login 200 200 403 403", post="login 200 200 403 403"
@@ -474,6 +487,11 @@ API: dict[str, Entry] = {
     # Integrations (managers' tokens) post survey answers.
     "api:survey-answer-list": Entry(_api("survey-answers"), API_LIST, "403 400 403 403 403"),
     "api:outage-list": Entry(_api("outages"), API_LIST, API_READ_ONLY_POST),
+    "api:restatement-list": Entry(_api("restatements"), API_LIST, API_READ_ONLY_POST),
+    # The world has no restatement yet: an id nobody may see is a 404 (never a 403 that leaks).
+    "api:restatement-detail": Entry(
+        _fixed("/api/v1/restatements/999999/"), "403 404 404 404 404", API_READ_ONLY_POST
+    ),
     # Managers add action items (an empty body is a 400 naming the fields).
     "api:action-item-list": Entry(_api("action-items"), API_LIST, "403 400 403 403 403"),
     # As on the pages: a vendor's user raises (an empty body is a 400 naming the fields)...
@@ -937,6 +955,7 @@ API_ROW_VENDOR: dict[str, Callable[[dict], int]] = {
             "cost-per-ticket",
             "savings",
             "invoice",
+            "restatement",
             "survey-answer",
             "outage",
             "action-item",

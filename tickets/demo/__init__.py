@@ -5,10 +5,11 @@ tiers), technicians, tickets with their events and survey answers, outages, mont
 and one login per role. Every ticket's facts come from the project's own derivation
 (`tickets.services.ticket_apply_facts`), so the demo shows what real imports would.
 
-The world is a pure function of (seed, tickets, months, until): one `random.Random(seed)` drives
-every choice, consumed in a fixed order, and nothing reads the wall clock. Tickets are made in
-creation order and written in chunks (one transaction each), so memory stays flat and a million
-tickets take minutes; on PostgreSQL events and surveys go in through COPY.
+The world is a pure function of (seed, tickets, months, until, and the moment of seeding when
+`until` is today): one `random.Random(seed)` drives every choice, consumed in a fixed order, and
+only `manage.py seed_demo` reads the wall clock. Tickets are made in creation order and written
+in chunks (one transaction each), so memory stays flat and a million tickets take minutes; on
+PostgreSQL events and surveys go in through COPY.
 
 Modules, callers import from them directly:
 - `world`: the entry points, `seed_demo_world`, `demo_world_exists`, `demo_flush`.

@@ -142,7 +142,9 @@ class TicketMaker:
     def tickets(self, total: int) -> Iterator[MadeTicket]:
         rng = self.rng
         first = self.start.date()
-        days = [first + dt.timedelta(days=i) for i in range((self.now - self.start).days)]
+        # A demo seeded part-way through a day holds that day up to the moment of seeding.
+        elapsed = (self.now - self.start) / dt.timedelta(days=1)
+        days = [first + dt.timedelta(days=i) for i in range(math.ceil(elapsed))]
         # Per day, the vendors' shares of that day's tickets, and the day's share of all.
         mixes = [
             list(accumulate(c.profile.share * self._busy(c, day) for c in self.cast))
@@ -152,6 +154,8 @@ class TicketMaker:
         weights = [
             mix[-1] * (0.9 + growth * i) * rng.uniform(0.85, 1.15) for i, mix in enumerate(mixes)
         ]
+        if elapsed % 1:
+            weights[-1] *= elapsed % 1  # only the hours gone by of the last day
         cum = list(accumulate(weights))
         number, done = 0, 0
         for i, day in enumerate(days):
@@ -182,6 +186,12 @@ class TicketMaker:
             # The local day straddles UTC days: keep inside [start, now).
             if self.start <= created < self.now:
                 return created
+        if day == self.now.date() and self.now.time() != dt.time(0):
+            # Seeded part-way through today: the desk's hours may not have begun yet, so a
+            # moment of the hours gone by rather than a pile-up just before `now`.
+            since = max(self.start, dt.datetime.combine(day, dt.time(0), UTC))
+            gone_by = (self.now - since).total_seconds()
+            return since + dt.timedelta(seconds=int(gone_by * rng.random()))
         return min(max(created, self.start), self.now - dt.timedelta(seconds=1))
 
     def _requester(self, c: Cast, created: dt.datetime, g: float) -> tuple[str, str | None]:

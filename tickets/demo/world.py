@@ -82,14 +82,17 @@ def seed_demo_world(
     tickets: int,
     months: int,
     until: dt.date,
+    seeded_at: dt.datetime | None = None,
     progress: Callable[[int], None] | None = None,
     chunk_size: int = CHUNK_SIZE,
 ) -> DemoSummary:
     """Seeds the demo world into an empty database (see `demo_world_exists`).
 
     Tickets spread over `months` calendar months ending with `until`'s month, up to the end of
-    `until` (UTC), which is also the "now" their facts are derived at. `progress` is called with
-    the number of tickets written after each chunk.
+    `until` (UTC), which is also the "now" their facts are derived at; when `seeded_at` comes
+    earlier (a demo seeded today), it is "now" instead, so nothing in the demo lies after the
+    moment it was seeded. `progress` is called with the number of tickets written after each
+    chunk.
     """
     if tickets < 0 or months < 1:
         raise ValueError("tickets must be >= 0 and months >= 1")
@@ -97,6 +100,8 @@ def seed_demo_world(
     rng = random.Random(seed)
     first_day = add_months(until.replace(day=1), -(months - 1))
     now = dt.datetime.combine(until + dt.timedelta(days=1), dt.time(0), UTC)
+    if seeded_at is not None:
+        now = min(now, seeded_at.astimezone(UTC))
     summary = DemoSummary(first_day=first_day, last_day=until)
 
     with transaction.atomic():

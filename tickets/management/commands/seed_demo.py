@@ -46,7 +46,7 @@ class Command(BaseCommand):
             "--until",
             type=dt.date.fromisoformat,
             default=None,
-            help="Last day of the history, YYYY-MM-DD (default: today, UTC).",
+            help="Last day of the history, YYYY-MM-DD (default: today, UTC, up to now).",
         )
         existing = parser.add_mutually_exclusive_group()
         existing.add_argument(
@@ -79,7 +79,10 @@ class Command(BaseCommand):
             removed = demo_flush()
             self._say(verbosity, f"Flushed the demo data ({removed:,} tickets).")
 
-        until = options["until"] or dt.datetime.now(dt.UTC).date()
+        # The wall clock is read here only, so the world stays a function of its arguments; a
+        # demo seeded at 04:00 must not hold tickets raised later that day.
+        seeded_at = dt.datetime.now(dt.UTC)
+        until = options["until"] or seeded_at.date()
         tickets = options["tickets"]
         bar = tqdm(
             total=tickets,
@@ -95,6 +98,7 @@ class Command(BaseCommand):
                 tickets=tickets,
                 months=options["months"],
                 until=until,
+                seeded_at=seeded_at,
                 progress=bar.update,
             )
 

@@ -496,8 +496,9 @@ API: dict[str, Entry] = {
     "api:action-item-list": Entry(_api("action-items"), API_LIST, "403 400 403 403 403"),
     # As on the pages: a vendor's user raises (an empty body is a 400 naming the fields)...
     "api:dispute-list": Entry(_api("disputes"), API_LIST, "403 403 403 400 400"),
+    # Managers only; the table's empty form post is a 415 (tickets come only as JSON).
     "api:tickets-bulk": Entry(
-        _fixed("/api/v1/tickets/bulk"), "403 405 403 403 403", "403 400 403 403 403"
+        _fixed("/api/v1/tickets/bulk"), "403 405 403 403 403", "403 415 403 403 403"
     ),
     "api:vendor-detail": Entry(
         _api_detail("vendors", lambda s: s.vendor.pk), API_DETAIL, API_READ_ONLY_POST, mirror=True

@@ -8,6 +8,7 @@ from typing import Any
 
 from drf_spectacular.utils import extend_schema, extend_schema_serializer, extend_schema_view
 from rest_framework import serializers, status
+from rest_framework.parsers import JSONParser
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -53,6 +54,8 @@ class TicketBulkApi(APIView):
     """
 
     permission_classes = [IsAuthenticated, IsManager]
+    # Tickets are nested objects: only JSON carries them (a form post is a 415, as documented).
+    parser_classes = [JSONParser]
 
     class InputSerializer(serializers.Serializer):
         source = serializers.CharField(max_length=Ticket._meta.get_field("source").max_length)

@@ -22,6 +22,7 @@ from urllib.parse import urlencode
 from werkzeug import Request, Response
 
 from tickets.live.servicenow import TABLE_PATH, table_path
+from tickets.models import Ticket
 
 USER = "vendorscore.api"
 PASSWORD = "s3cret-Pa55word!"
@@ -179,3 +180,19 @@ class Sleeps(list):
 
     def __call__(self, seconds: float) -> None:
         self.append(seconds)
+
+
+def tickets(source: str) -> list[tuple]:
+    """A source's stored tickets, the fields a file import and a sync must agree on."""
+    return sorted(
+        Ticket.objects.filter(source=source).values_list(
+            "external_id",
+            "created_at",
+            "resolved_at",
+            "closed_at",
+            "priority",
+            "status",
+            "vendor__slug",
+            "contract_id",
+        )
+    )

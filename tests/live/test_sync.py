@@ -15,7 +15,8 @@ from cryptography.fernet import Fernet
 from django.core.management import CommandError, call_command
 
 from tests.factories import ContractFactory
-from tests.live.standin import NOW, PASSWORD, START, USER, Sleeps, cell
+from tests.live.standin import NOW, PASSWORD, START, USER, Sleeps, cell, tickets
+from tickets.ingest import servicenow as servicenow_export
 from tickets.ingest.records import RowError, TicketRecord
 from tickets.live.credentials import live_source_set_secret
 from tickets.live.http import RetryPolicy
@@ -123,21 +124,6 @@ def sync_quickly(source: LiveSource, **kwargs) -> ImportRun:
     )
 
 
-def tickets(source: str) -> list[tuple]:
-    return sorted(
-        Ticket.objects.filter(source=source).values_list(
-            "external_id",
-            "created_at",
-            "resolved_at",
-            "closed_at",
-            "priority",
-            "status",
-            "vendor__slug",
-            "contract_id",
-        )
-    )
-
-
 def export_csv(records: list[dict], path) -> None:
     """The same incidents as ServiceNow's incident export (one row each, final values)."""
 
@@ -145,17 +131,9 @@ def export_csv(records: list[dict], path) -> None:
         value = record[name]["value"]
         return datetime.fromisoformat(value).strftime("%d/%m/%Y %H:%M:%S") if value else "?"
 
+    # The reader's required columns (in its order, which the rows below follow), then some more.
     columns = [
-        "number",
-        "incident_state",
-        "sys_updated_at",
-        "sys_updated_by",
-        "opened_at",
-        "priority",
-        "assignment_group",
-        "assigned_to",
-        "resolved_at",
-        "closed_at",
+        *servicenow_export.COLUMNS,
         "made_sla",
         "caller_id",
         "contact_type",

@@ -14,7 +14,7 @@ from cryptography.fernet import Fernet
 from django.core.management import call_command
 
 from tests.factories import ContractFactory
-from tests.live.standin import Sleeps
+from tests.live.standin import Sleeps, tickets
 from tests.live.standin_zendesk import (
     AGENTS,
     AUDITS_URI,
@@ -413,21 +413,6 @@ def source(keys, base_url, zendesk) -> LiveSource:
 
 def sync_quickly(source: LiveSource, **kwargs) -> ImportRun:
     return live_source_sync(source=source, page_size=50, sleep=Sleeps(), policy=FAST, **kwargs)
-
-
-def tickets(source: str) -> list[tuple]:
-    return sorted(
-        Ticket.objects.filter(source=source).values_list(
-            "external_id",
-            "created_at",
-            "resolved_at",
-            "closed_at",
-            "priority",
-            "status",
-            "vendor__slug",
-            "contract_id",
-        )
-    )
 
 
 @pytest_db

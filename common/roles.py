@@ -14,7 +14,7 @@ ROLES = (MANAGER, FINANCE, VENDOR)
 ALL_ROLES = ROLES
 STAFF_ROLES = (MANAGER, FINANCE)  # may compare vendors side by side
 
-_OUR_APPS = ("vendors", "tickets", "scorecards")
+_OUR_APPS = ("vendors", "tickets", "assurance", "scorecards")
 
 
 def ensure_role_groups(*, using: str = "default") -> dict[str, Group]:

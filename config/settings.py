@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "vendors",
     "accounts",
     "tickets",
+    "assurance",
     "scorecards",
 ]
 
@@ -264,6 +265,13 @@ MEDIA_URL = "media/"
 IMPORT_MAX_UPLOAD_MB = env_int("IMPORT_MAX_UPLOAD_MB", 200, minimum=1)
 # An upload nobody starts is deleted after this long (daily clean-up task).
 IMPORT_UPLOAD_KEEP_HOURS = env_int("IMPORT_UPLOAD_KEEP_HOURS", 72, minimum=1)
+
+# assurance: evidence files
+# A vendor's evidence that a finding is fixed: at most this size, of these types (checked by
+# extension and by the file's first bytes), stored under MEDIA_ROOT/evidence, which no URL
+# serves; only the download view, after its access check, reads it.
+EVIDENCE_MAX_UPLOAD_MB = env_int("EVIDENCE_MAX_UPLOAD_MB", 10, minimum=1)
+# (end evidence files)
 
 # Celery: with no REDIS_URL, tasks run eagerly in-process (demo and bare-machine tests).
 REDIS_URL = env_redis_url("REDIS_URL")

@@ -29,6 +29,7 @@ urlpatterns = [
     ),
     path("", include("scorecards.urls")),
     path("", include("tickets.page_urls")),
+    path("", include("assurance.urls")),
     path("", include("vendors.urls")),
     path("", include("config.api_urls")),
 ]

@@ -14,7 +14,7 @@ class ScorecardsConfig(AppConfig):
         # Registers the SQLite percentile aggregate for every connection opened from now on,
         # before any request or test opens one (importing compute later would be too late).
         from scorecards import aggregates  # noqa: F401
-        from scorecards.models import ClosedPeriod, Dispute
+        from scorecards.models import ClosedPeriod, Dispute, ReferenceBand, ReviewRating
         from vendors import audit
         from vendors.signals import vendor_figures_changed, vendor_tickets_synced
 
@@ -37,6 +37,8 @@ class ScorecardsConfig(AppConfig):
             ),
         )
         audit.track(ClosedPeriod, audit.Tracked(user_fields=("reopened_by", "closed_by")))
+        audit.track(ReviewRating, audit.Tracked(user_fields=("rated_by",)))
+        audit.track(ReferenceBand, audit.Tracked(user_fields=("updated_by",)))
 
 
 def _mark_dirty(sender, *, vendor_id: int, instants, **kwargs) -> None:

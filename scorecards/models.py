@@ -8,6 +8,7 @@ from django.db.models import Q
 
 from common.periods import PeriodKind
 from tickets.models import Ticket
+from vendors.metrics import METRICS, REVIEW_QUALITIES
 from vendors.models import Vendor
 
 PERIOD_CHOICES = [(k.value, k.value.title()) for k in PeriodKind]
@@ -353,3 +354,70 @@ class PackDelivery(models.Model):
     def __str__(self) -> str:
         state = "sent" if self.sent_at else "pending"
         return f"{self.vendor} pack {self.month:%Y-%m} {state}"
+
+
+# == The review's judgement, and reference bands (METRICS.md, "Beyond tickets") ==
+
+REVIEW_QUALITY_CHOICES = [(code, label) for code, label, _ in REVIEW_QUALITIES]
+
+
+class ReviewRating(models.Model):
+    """A manager's 1..5 rating of one of the four qualities at a month's review, with a line
+    of evidence. The month's `review_rating` figure is the mean of the four; a closed month's
+    ratings are frozen (scorecards.services_ratings refuses the change)."""
+
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="review_ratings")
+    month = models.DateField(help_text="First day of the month the review rates.")
+    quality = models.CharField(max_length=20, choices=REVIEW_QUALITY_CHOICES)
+    rating = models.PositiveSmallIntegerField()
+    evidence = models.CharField(max_length=500, blank=True)
+    rated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    rated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["vendor", "-month", "quality"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["vendor", "month", "quality"], name="review_rating_one_per_quality"
+            ),
+            models.CheckConstraint(
+                condition=Q(rating__gte=1, rating__lte=5), name="review_rating_1_to_5"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.vendor} {self.month:%Y-%m} {self.quality} {self.rating}"
+
+
+class ReferenceBand(models.Model):
+    """A published industry reference range for a figure, with its source: shown beside a
+    tile, apart from the contract's target, and never used in scoring or credits."""
+
+    metric = models.CharField(max_length=40, unique=True, choices=[(c, c) for c in sorted(METRICS)])
+    low = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    high = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    source = models.CharField(max_length=300, help_text="Who published it, and when.")
+    source_url = models.URLField(blank=True)
+    note = models.CharField(max_length=300, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["metric"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(low__isnull=False) | Q(high__isnull=False),
+                name="reference_band_has_a_bound",
+            ),
+            models.CheckConstraint(
+                condition=Q(low__isnull=True) | Q(high__isnull=True) | Q(low__lte=models.F("high")),
+                name="reference_band_low_below_high",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.metric}: {self.low}..{self.high} ({self.source})"

@@ -36,6 +36,14 @@ def _m(code, label, unit, better, formula, weight=None, target=None, floor=None)
     return Metric(code, label, unit, Better(better), formula, *map(as_dec, (weight, target, floor)))
 
 
+# The four qualities the monthly review rates 1..5: (code, label, what is judged).
+REVIEW_QUALITIES = (
+    ("communication", "Communication", "clear, timely, honest"),
+    ("proactivity", "Proactivity", "advice and recommendations made unasked"),
+    ("improvement", "Improvement", "process or automation changes proposed, and adopted"),
+    ("staff_development", "Staff development", "training and certifications reported"),
+)
+
 METRICS: dict[str, Metric] = {
     m.code: m
     for m in (
@@ -213,6 +221,113 @@ METRICS: dict[str, Metric] = {
             "lower",
             "What the contract's credit tiers owe for the period, capped",
         ),
+        # Beyond tickets (METRICS.md): months and quarters only, vendor and contract subjects.
+        _m(
+            "audits_done",
+            "Security audits done",
+            "audits",
+            "higher",
+            "Security audits held in the period (audits_due: what the contract's cadence asks)",
+        ),
+        _m(
+            "audits_due",
+            "Security audits due",
+            "audits",
+            "-",
+            "Audits the contract's cadence asks for in the period (one a quarter: one in each "
+            "quarter's last month)",
+        ),
+        _m(
+            "findings_open_critical",
+            "Open critical findings",
+            "findings",
+            "lower",
+            "Critical findings not yet verified fixed at the period's end",
+        ),
+        _m(
+            "findings_open_high",
+            "Open high findings",
+            "findings",
+            "lower",
+            "High findings not yet verified fixed at the period's end",
+        ),
+        _m(
+            "findings_overdue",
+            "Overdue findings",
+            "findings",
+            "lower",
+            "Findings past their due date at the period's end, not verified fixed and not "
+            "reported fixed by their due date",
+            0,
+            0,
+            5,
+        ),
+        _m(
+            "remediation_on_time_pct",
+            "Remediation on time",
+            "%",
+            "higher",
+            "Findings verified fixed in the period that were reported fixed by their due date "
+            "/ findings verified fixed in the period",
+            0,
+            100,
+            70,
+        ),
+        _m(
+            "time_to_remediate_p50",
+            "Time to remediate (median)",
+            "days",
+            "lower",
+            "Median calendar days from raised to reported fixed, over findings verified fixed "
+            "in the period",
+        ),
+        _m(
+            "delivery_on_time_pct",
+            "Delivery on time",
+            "%",
+            "higher",
+            "Deliverables delivered on or before their planned date / deliverables delivered "
+            "in the period (re-planned dates do not count as planned)",
+            0,
+            95,
+            60,
+        ),
+        _m(
+            "delivery_slip_p50",
+            "Delivery slip (median)",
+            "business days",
+            "lower",
+            "Median business days late over late deliverables delivered in the period (0 "
+            "when none)",
+        ),
+        _m(
+            "deliverables_overdue",
+            "Overdue deliverables",
+            "deliverables",
+            "lower",
+            "Deliverables not delivered and past their planned date at the period's end",
+        ),
+        _m(
+            "review_rating",
+            "Review rating",
+            "score",
+            "higher",
+            "Mean of the review's four ratings (communication, proactivity, improvement, "
+            "staff development), 1..5",
+            0,
+            4.5,
+            2.5,
+        ),
+        *(
+            _m(
+                f"rating_{quality}",
+                f"Rating: {label.lower()}",
+                "score",
+                "higher",
+                f"The monthly review's rating of {label.lower()} ({about}), 1..5",
+            )
+            for quality, label, about in REVIEW_QUALITIES
+        ),
         _m(
             "score",
             "Balanced score",
@@ -227,6 +342,25 @@ METRICS: dict[str, Metric] = {
 CREDITABLE = frozenset(
     code for code, m in METRICS.items() if m.better in (Better.HIGHER, Better.LOWER)
 ) - {"service_credit", "score"}
+
+# Figures that come from records other than tickets: computed for months and quarters only,
+# for vendors and contracts, and only where the vendor has such records.
+BEYOND_TICKETS = frozenset(
+    {
+        "audits_done",
+        "audits_due",
+        "findings_open_critical",
+        "findings_open_high",
+        "findings_overdue",
+        "remediation_on_time_pct",
+        "time_to_remediate_p50",
+        "delivery_on_time_pct",
+        "delivery_slip_p50",
+        "deliverables_overdue",
+        "review_rating",
+        *(f"rating_{quality}" for quality, _, _ in REVIEW_QUALITIES),
+    }
+)
 
 SCORED = frozenset(code for code, m in METRICS.items() if m.weight is not None)
 

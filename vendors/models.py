@@ -256,6 +256,13 @@ class SlaTarget(models.Model):
             )
 
 
+# Audit cadences a contract may ask for, in months; windows are calendar-aligned (a quarterly
+# audit is due in each quarter's last month).
+AUDIT_CADENCES = [(1, "Monthly"), (3, "Quarterly"), (6, "Half-yearly"), (12, "Yearly")]
+# Default remediation days per finding severity (METRICS.md).
+REMEDIATION_DAYS = {"critical": 7, "high": 30, "medium": 90, "low": 180}
+
+
 class Contract(models.Model):
     vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="contracts")
     name = models.CharField(max_length=200)
@@ -282,6 +289,26 @@ class Contract(models.Model):
         validators=[MinValueValidator(Decimal(0))],
         help_text="Credits of all metrics together never exceed this share of the fee.",
     )
+    # Security (METRICS.md, "Beyond tickets"): how often an audit is due, and the calendar
+    # days a finding of each severity has to be fixed in.
+    audit_cadence_months = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        choices=AUDIT_CADENCES,
+        help_text="One security audit due every this many months; empty: none due.",
+    )
+    remediation_days_critical = models.PositiveSmallIntegerField(
+        default=7, validators=[MinValueValidator(1)]
+    )
+    remediation_days_high = models.PositiveSmallIntegerField(
+        default=30, validators=[MinValueValidator(1)]
+    )
+    remediation_days_medium = models.PositiveSmallIntegerField(
+        default=90, validators=[MinValueValidator(1)]
+    )
+    remediation_days_low = models.PositiveSmallIntegerField(
+        default=180, validators=[MinValueValidator(1)]
+    )
 
     class Meta:
         ordering = ["vendor", "name"]
@@ -298,6 +325,10 @@ class Contract(models.Model):
 
     def __str__(self) -> str:
         return f"{self.vendor} / {self.name}"
+
+    def remediation_days(self, severity: str) -> int:
+        """Calendar days a finding of this severity has to be fixed in, under this contract."""
+        return getattr(self, f"remediation_days_{severity}")
 
     def clean(self) -> None:
         if self.end_date and self.start_date and self.end_date < self.start_date:

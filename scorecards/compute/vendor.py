@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db.models import Count, Q, Sum
 
 from common.periods import Period, PeriodKind
+from scorecards.compute.beyond import beyond_ticket_figures
 from scorecards.compute.daily import DailyTotals, daily_totals
 from scorecards.compute.distributions import period_backlog_ages, period_percentiles
 from scorecards.compute.formulas import (
@@ -118,6 +119,11 @@ def compute_vendor(
     uptime = _uptime(vendor, contracts, periods, zone)
     invoiced = _invoiced(vendor, kind, periods)
     business_days = {c.pk: _business_days(c, periods) for c in contracts}
+    beyond = (
+        {}
+        if kind is PeriodKind.WEEK
+        else beyond_ticket_figures(vendor=vendor, contracts=contracts, kind=kind, periods=periods)
+    )
 
     subjects = {(VENDOR, vendor.pk)} | {(CONTRACT, c.pk) for c in contracts}
     subjects |= {s for s, _ in sums if s[0] == TECHNICIAN}
@@ -155,6 +161,7 @@ def compute_vendor(
                 invoiced=invoiced.get(key),
                 min_sample=min_sample,
             )
+            figures.update(beyond.get(key, {}))  # before credits and score: both may use them
             if subject[0] == CONTRACT and kind is PeriodKind.MONTH:
                 figures["service_credit"] = contract_credit(contract_by_id[subject[1]], figures)
             result.figures[key] = figures

@@ -1,0 +1,1 @@
+"""Admin of security audits, findings and deliverables."""

@@ -1,0 +1,1 @@
+"""Read endpoints of audits, findings and deliverables."""

@@ -1,0 +1,1 @@
+"""Figures of security audits, findings and deliverables: pure math, no Django."""

@@ -1,0 +1,1 @@
+"""CSV/XLSX imports of findings and deliverables."""

@@ -1,0 +1,1 @@
+"""Reads of security audits, findings and deliverables."""

@@ -1,0 +1,1 @@
+"""Writes of security audits, findings and deliverables."""

@@ -1,0 +1,5 @@
+"""deliverables pages."""
+
+from __future__ import annotations
+
+urlpatterns: list = []

@@ -1,0 +1,5 @@
+"""findings pages."""
+
+from __future__ import annotations
+
+urlpatterns: list = []

@@ -136,6 +136,40 @@ class ContractAdmin(admin.ModelAdmin):
     date_hierarchy = "start_date"
     autocomplete_fields = ["vendor", "sla_policy"]
     inlines = [ScoreWeightInline, CreditTierInline]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "vendor",
+                    "name",
+                    "reference",
+                    ("start_date", "end_date"),
+                    "sla_policy",
+                    ("monthly_fee", "currency"),
+                    "inhouse_monthly_cost",
+                    "target_cost_per_ticket",
+                    "credit_cap_pct",
+                ]
+            },
+        ),
+        (
+            "Security",
+            {
+                "fields": [
+                    "audit_cadence_months",
+                    (
+                        "remediation_days_critical",
+                        "remediation_days_high",
+                        "remediation_days_medium",
+                        "remediation_days_low",
+                    ),
+                ],
+                "description": "Remediation days: calendar days a finding of each severity "
+                "has to be fixed in, from the day it is raised.",
+            },
+        ),
+    ]
 
 
 class ContractInline(admin.TabularInline):

@@ -21,7 +21,7 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from vendors.metrics import METRICS
-from vendors.models import Contract, CreditTier, ScoreWeight, SlaPolicy, Vendor
+from vendors.models import REMEDIATION_DAYS, Contract, CreditTier, ScoreWeight, SlaPolicy, Vendor
 
 # --- vendors ------------------------------------------------------------------------------------
 
@@ -104,6 +104,11 @@ class ContractTerms:
     inhouse_monthly_cost: Decimal | None = None
     target_cost_per_ticket: Decimal | None = None
     credit_cap_pct: Decimal = Decimal(20)
+    audit_cadence_months: int | None = None
+    remediation_days_critical: int = REMEDIATION_DAYS["critical"]
+    remediation_days_high: int = REMEDIATION_DAYS["high"]
+    remediation_days_medium: int = REMEDIATION_DAYS["medium"]
+    remediation_days_low: int = REMEDIATION_DAYS["low"]
 
 
 @dataclass(frozen=True)

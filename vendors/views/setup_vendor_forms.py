@@ -8,7 +8,7 @@ from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
 from vendors.metrics import CREDITABLE, METRICS, SCORED
-from vendors.models import Contract, Vendor
+from vendors.models import AUDIT_CADENCES, REMEDIATION_DAYS, Contract, Vendor
 from vendors.selectors_setup import sla_policies_for_choice
 from vendors.services_setup import ContractTerms, TierTerms, WeightTerms
 
@@ -62,6 +62,23 @@ def _money(field: str, **kwargs) -> forms.DecimalField:
     )
 
 
+def _remediation_days(severity: str) -> forms.IntegerField:
+    # Optional, so that a form without them (an older page, a script) keeps the defaults.
+    return forms.IntegerField(
+        min_value=1,
+        max_value=32767,
+        required=False,
+        label=f"Days to fix a {severity} finding",
+        help_text=f"Calendar days from the finding's raising; empty: {REMEDIATION_DAYS[severity]}.",
+    )
+
+
+SECURITY_FIELDS = (
+    "audit_cadence_months",
+    *(f"remediation_days_{severity}" for severity in REMEDIATION_DAYS),
+)
+
+
 class ContractForm(forms.Form):
     name = forms.CharField(max_length=200, help_text="e.g. Service desk 2026")
     reference = forms.CharField(max_length=80, required=False, help_text="Your contract number.")
@@ -77,10 +94,37 @@ class ContractForm(forms.Form):
     inhouse_monthly_cost = _money("inhouse_monthly_cost", required=False, label="In-house baseline")
     target_cost_per_ticket = _money("target_cost_per_ticket", required=False)
     credit_cap_pct = _money("credit_cap_pct", initial=20, label="Credit cap (% of the fee)")
+    audit_cadence_months = forms.TypedChoiceField(
+        choices=[("", "No audit due")] + [(str(n), label) for n, label in AUDIT_CADENCES],
+        coerce=int,
+        empty_value=None,
+        required=False,
+        label="Security audit cadence",
+        help_text="One audit due in each window's last month (quarterly: March, June, "
+        "September, December).",
+    )
+    remediation_days_critical = _remediation_days("critical")
+    remediation_days_high = _remediation_days("high")
+    remediation_days_medium = _remediation_days("medium")
+    remediation_days_low = _remediation_days("low")
+
+    def clean(self) -> dict:
+        data = super().clean()
+        for severity, days in REMEDIATION_DAYS.items():
+            field = f"remediation_days_{severity}"
+            if field not in self.errors and data.get(field) is None:
+                data[field] = days
+        return data
 
     def terms(self) -> ContractTerms:
         data = self.cleaned_data
         return ContractTerms(**{f: data[f] for f in ContractTerms.__dataclass_fields__})
+
+    def terms_fields(self) -> list[forms.BoundField]:
+        return [field for field in self if field.name not in SECURITY_FIELDS]
+
+    def security_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in SECURITY_FIELDS]
 
     @staticmethod
     def initial_for(contract: Contract) -> dict:

@@ -10,8 +10,10 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Min
 from django.utils import timezone
 
+from assurance.models import Deliverable, Finding, SecurityAudit
 from common.periods import Period, PeriodKind, periods_between
 from scorecards.compute.daily import DailyTotals, daily_totals
 from scorecards.compute.formulas import weights_and_targets
@@ -23,6 +25,7 @@ from scorecards.models import (
     Dispute,
     MetricValue,
     Restatement,
+    ReviewRating,
     Scorecard,
 )
 from tickets.models import Ticket
@@ -537,14 +540,33 @@ def open_periods(*, vendor: Vendor, kind: PeriodKind, today: dt.date) -> list[Pe
 
 
 def all_periods(*, vendor: Vendor, kind: PeriodKind) -> list[Period]:
-    """Every period from the vendor's first ticket to today."""
-    zone = settings.REPORTING_TIME_ZONE
-    first = Ticket.objects.filter(vendor=vendor).order_by("created_at").first()
-    if first is None:
+    """Every period from the vendor's first record (a ticket, or for months and quarters an
+    audit, finding, deliverable or rating) to today."""
+    kind, zone = PeriodKind(kind), settings.REPORTING_TIME_ZONE
+    firsts = []
+    ticket = Ticket.objects.filter(vendor=vendor).order_by("created_at").first()
+    if ticket is not None:
+        firsts.append(Period.at(kind, ticket.created_at, zone).start)
+    if kind is not PeriodKind.WEEK:
+        firsts += [
+            Period.containing(kind, day).start
+            for day in _first_days_beyond_tickets(vendor)
+            if day is not None
+        ]
+    if not firsts:
         return []
-    start = Period.at(kind, first.created_at, zone).start
+    start = min(firsts)
     today = timezone.now().astimezone(timezone.get_default_timezone()).date()
     return list(periods_between(kind, start, max(today, start)))
+
+
+def _first_days_beyond_tickets(vendor: Vendor) -> list[dt.date | None]:
+    return [
+        SecurityAudit.objects.filter(vendor=vendor).aggregate(d=Min("held_on"))["d"],
+        Finding.objects.filter(vendor=vendor).aggregate(d=Min("raised_on"))["d"],
+        Deliverable.objects.filter(vendor=vendor).aggregate(d=Min("planned_on"))["d"],
+        ReviewRating.objects.filter(vendor=vendor).aggregate(d=Min("month"))["d"],
+    ]
 
 
 @transaction.atomic

@@ -436,3 +436,17 @@ def test_the_records_are_read_once_per_vendor_whatever_the_number_of_periods(con
     year = list(periods_between("month", d(1, 1), d(12, 1)))
     # Audits, findings, deliverables, ratings; the calendar's hours and holidays.
     assert queries([MARCH]) == queries(year) == 6
+
+
+def test_a_full_recompute_reaches_back_to_a_vendor_s_first_record_not_only_its_first_ticket(
+    contract,
+):
+    """A vendor whose findings start before its first ticket (here: it has none) still gets
+    its months and quarters from `all_periods`, and no weeks from these records."""
+    from scorecards.services import all_periods
+
+    example_7(contract)
+    months = all_periods(vendor=contract.vendor, kind="month")
+    assert months[0] == MARCH
+    assert all_periods(vendor=contract.vendor, kind="quarter")[0] == Q1
+    assert all_periods(vendor=contract.vendor, kind="week") == []

@@ -6,6 +6,7 @@ are days of the reporting calendar (REPORTING_TIME_ZONE), and periods contain th
 
 from __future__ import annotations
 
+import os
 import uuid
 from pathlib import Path
 
@@ -122,10 +123,23 @@ class Finding(models.Model):
         return f"{self.get_severity_display()}: {self.title}"
 
 
+class _EvidenceStorage(FileSystemStorage):
+    """MEDIA_ROOT/evidence, read at each use: Django calls a field's storage callable once,
+    when the model loads, so a fixed location would ignore a MEDIA_ROOT set later (tests)."""
+
+    @property
+    def base_location(self) -> str:
+        return str(Path(settings.MEDIA_ROOT) / "evidence")
+
+    @property
+    def location(self) -> str:
+        return os.path.abspath(self.base_location)
+
+
 def _evidence_storage() -> FileSystemStorage:
     """Evidence lives under MEDIA_ROOT/evidence, which no URL serves: only the download view,
-    after its access check, reads it. A callable, so tests may point MEDIA_ROOT elsewhere."""
-    return FileSystemStorage(location=Path(settings.MEDIA_ROOT) / "evidence", base_url=None)
+    after its access check, reads it."""
+    return _EvidenceStorage(base_url=None)
 
 
 def _evidence_path(instance: FindingFix, filename: str) -> str:

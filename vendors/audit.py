@@ -139,6 +139,8 @@ def _jsonable(field: models.Field, value):
     database (Decimal("20") and the stored 20.00 are one value, not a change)."""
     if value is not None and isinstance(field, models.DecimalField):
         value = Decimal(value).quantize(Decimal(1).scaleb(-field.decimal_places))
+    if isinstance(field, models.FileField):  # the stored file's name, as the database has it
+        value = str(value or "")
     # Decimals, dates and times become the strings DjangoJSONEncoder writes; JSON fields stay.
     return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
 

@@ -1,1 +1,0 @@
-"""Read endpoints of audits, findings and deliverables."""

@@ -442,6 +442,7 @@ SPECTACULAR_SETTINGS = {
         "ActionItemStatusEnum": "scorecards.models.ActionItem.Status",
         "SlaTargetKindEnum": "scorecards.models.SlaTargetKind",
         "DisputeStatusEnum": "scorecards.models.Dispute.Status",
+        "DeliverableKindEnum": "assurance.models.DeliverableKind",
     },
     # Every operation's real errors (one error shape), integer path ids, CSV/XLSX answers.
     "POSTPROCESSING_HOOKS": [

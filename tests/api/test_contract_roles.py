@@ -75,6 +75,23 @@ EXCLUDED = {
     ("Schema-violating request accepted", "POST /api/v1/tickets/bulk"): (
         "the bulk upsert keeps a batch's good rows and reports each bad row in its results"
     ),
+    # Deliverables: a delivery date may not be later than today, and the contract must be one
+    # of the deliverable's vendor's (and the vendor one the caller may see): today and stored
+    # data, which no schema can state.
+    **{
+        ("Schema-valid request rejected", operation): (
+            "a delivery may not be in the future, and the contract must be the vendor's"
+        )
+        for operation in (
+            "POST /api/v1/deliverables/",
+            "PUT /api/v1/deliverables/{id}/",
+            "PATCH /api/v1/deliverables/{id}/",
+        )
+    },
+    ("Schema-valid request rejected", "POST /api/v1/deliverables/{id}/replan/"): (
+        "a delivered deliverable is not re-planned, and the new date must differ from the "
+        "planned one: that is the deliverable's stored dates"
+    ),
 }
 
 

@@ -10,8 +10,11 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
+from assurance.apis.audits import FindingViewSet, SecurityAuditViewSet
+from assurance.apis.deliverables import DeliverableViewSet
 from scorecards.apis.breaches import AlertViewSet, BreachViewSet, DisputeViewSet
 from scorecards.apis.money import CostPerTicketViewSet, SavingsViewSet, ServiceCreditViewSet
+from scorecards.apis.ratings import ReviewRatingViewSet
 from scorecards.apis.restatements import RestatementViewSet
 from scorecards.apis.review import ActionItemViewSet
 from scorecards.apis.scorecards import ScorecardViewSet
@@ -36,6 +39,10 @@ router.register("outages", OutageViewSet, basename="outage")
 router.register("action-items", ActionItemViewSet, basename="action-item")
 router.register("disputes", DisputeViewSet, basename="dispute")
 router.register("restatements", RestatementViewSet, basename="restatement")
+router.register("review-ratings", ReviewRatingViewSet, basename="review-rating")
+router.register("deliverables", DeliverableViewSet, basename="deliverable")
+router.register("security-audits", SecurityAuditViewSet, basename="security-audit")
+router.register("findings", FindingViewSet, basename="finding")
 
 v1 = [
     # Before the router, so "bulk" is never read as a ticket id.

@@ -239,6 +239,48 @@ def score_history_spec(
     )
 
 
+def ratings_trend_spec(
+    labels: Sequence[str],
+    series: Mapping[str, Sequence[float | None]],
+    *,
+    target: float | None = None,
+) -> dict:
+    """The review's ratings over months on their 1..5 scale: the first series (the mean,
+    `review_rating`) thick, the four qualities thin and told apart by dash and marker."""
+    data = []
+    for i, (name, values) in enumerate(series.items()):
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "name": name,
+                "x": list(labels),
+                "y": list(values),
+                "connectgaps": False,
+                "line": {
+                    "color": PALETTE[i % len(PALETTE)],
+                    "width": 3 if i == 0 else 1.5,
+                    "dash": DASHES[i % len(DASHES)],
+                },
+                "marker": {"symbol": SYMBOLS[i % len(SYMBOLS)], "size": 7 if i == 0 else 5},
+                "hovertemplate": f"{name}<br>%{{x}}: %{{y:.2f}} of 5<extra></extra>",
+            }
+        )
+    return _spec(
+        data,
+        _layout(
+            height=300,
+            showlegend=True,
+            shapes=[target_line(target)] if target is not None else [],
+            margin={"b": 90},
+            legend={"orientation": "h", "y": -0.35, "x": 0},
+            hovermode="x unified",
+            xaxis={"type": "category", "tickangle": -45},
+            yaxis={"range": [0.8, 5.2], "dtick": 1, "title": {"text": "rating (1..5)"}},
+        ),
+    )
+
+
 def box_or_strip_spec(
     values_by_name: Mapping[str, Sequence[float]],
     *,
@@ -480,6 +522,10 @@ def trend_chart(*args, **kwargs) -> go.Figure:
 
 def score_history(*args, **kwargs) -> go.Figure:
     return _figure(score_history_spec(*args, **kwargs))
+
+
+def ratings_trend(*args, **kwargs) -> go.Figure:
+    return _figure(ratings_trend_spec(*args, **kwargs))
 
 
 def box_or_strip(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from scorecards.views import (
+    bands,
     breaches,
     first_run,
     packs,
@@ -20,4 +21,5 @@ urlpatterns = [
     *recompute.urlpatterns,
     *breaches.urlpatterns,
     *first_run.urlpatterns,
+    *bands.urlpatterns,
 ]

@@ -26,15 +26,18 @@ import pytest
 from django.conf import settings
 from django.contrib.admin.sites import site as admin_site
 from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from openpyxl import load_workbook
 from rest_framework.test import APIClient
 
 from accounts.services import invite_user
+from assurance.models import Deliverable, Finding, FindingFix, SecurityAudit
+from assurance.services import fix_report
 from common.roles import FINANCE, MANAGER, VENDOR, ensure_role_groups
 from scorecards import packs
-from scorecards.models import Dispute, Restatement
+from scorecards.models import Dispute, ReferenceBand, Restatement, ReviewRating
 from tests.api.conftest import NOW, Side, _side, user_in
 from tests.factories import TicketFactory
 from tickets.models import ImportRun, LiveSource
@@ -143,7 +146,8 @@ def build_site() -> Site:
 
 
 @pytest.fixture
-def site(monkeypatch) -> Site:
+def site(monkeypatch, settings, tmp_path) -> Site:
+    settings.MEDIA_ROOT = tmp_path / "media"  # the findings' evidence files
     # The PDF is the pack's print page through Chromium (tests/scorecards/test_packs.py prints
     # one); here the print page itself is answered, so its contents are checked for leaks.
     monkeypatch.setattr(packs, "pack_pdf_bytes", lambda pack: packs.pack_print_html(pack).encode())
@@ -206,6 +210,83 @@ def _invitee(suffix: str) -> Callable[[Site, str], str]:
     return lambda s, k: f"/users/{s.invitee.pk}/{suffix}"
 
 
+def _band(suffix: str) -> Callable[[Site, str], str]:
+    """A reference band's page; the band is made when first asked for (bands are nobody's)."""
+
+    def path(s: Site, k: str) -> str:
+        band, _ = ReferenceBand.objects.get_or_create(
+            metric="csat_pct", defaults={"low": 80, "source": "A published survey, 2024"}
+        )
+        return f"/reference-bands/{band.pk}/{suffix}"
+
+    return path
+
+
+def _ratings(s: Site) -> dict[str, ReviewRating]:
+    """October's communication rating of each vendor, its evidence naming the vendor."""
+    return {
+        k: ReviewRating.objects.get_or_create(
+            vendor=s.side[k].vendor,
+            month=dt.date(2026, 10, 1),
+            quality="communication",
+            defaults={"rating": 4, "evidence": f"{MARKS[k][0]} answered", "rated_at": NOW},
+        )[0]
+        for k in ("a", "b")
+    }
+
+
+def _deliverable(s: Site, k: str) -> int:
+    """The vendor's deliverable, made when first asked for (and again after one is deleted)."""
+    d, _ = Deliverable.objects.get_or_create(
+        vendor=s.side[k].vendor,
+        reference=f"{k.upper()}-D1",
+        defaults={"title": f"{k.upper()} pilot", "planned_on": dt.date(2026, 10, 6)},
+    )
+    return d.pk
+
+
+def _delivery(suffix: str) -> Callable[[Site, str], str]:
+    return lambda s, k: f"/vendors/{_slug(s, k)}/deliverables/{_deliverable(s, k)}/{suffix}"
+
+
+def _security(s: Site, k: str) -> FindingFix:
+    """The vendor's audit with a finding its user reported fixed with an evidence file (the fix
+    awaits the manager's check), made when first asked for (and again after it is deleted)."""
+    fix = FindingFix.objects.filter(finding__vendor=s.side[k].vendor).first()
+    if fix is None:
+        audit = SecurityAudit.objects.create(
+            vendor=s.side[k].vendor, held_on=dt.date(2026, 10, 1), kind="internal", scope="Desk"
+        )
+        finding = Finding.objects.create(
+            audit=audit,
+            vendor=audit.vendor,
+            title=f"{k.upper()}: open port",
+            severity="high",
+            raised_on=dt.date(2026, 10, 1),
+            due_on=dt.date(2026, 10, 31),
+        )
+        fix = fix_report(
+            finding=finding,
+            user=s.users[f"vendor_{k}"],
+            fixed_on=dt.date(2026, 10, 5),
+            note="Closed",
+            evidence=SimpleUploadedFile("rescan.pdf", b"%PDF-1.4\n%%EOF\n"),
+        )
+    return fix
+
+
+def _audit(suffix: str) -> Callable[[Site, str], str]:
+    return lambda s, k: f"/audits/{_security(s, k).finding.audit_id}/{suffix}"
+
+
+def _finding(suffix: str) -> Callable[[Site, str], str]:
+    return lambda s, k: f"/findings/{_security(s, k).finding_id}/{suffix}"
+
+
+def _fix(suffix: str) -> Callable[[Site, str], str]:
+    return lambda s, k: f"/fixes/{_security(s, k).pk}/{suffix}"
+
+
 PAGES: dict[str, Entry] = {
     "home": Entry(
         _fixed("/"),
@@ -246,6 +327,8 @@ PAGES: dict[str, Entry] = {
     # Notes and new action items are the manager's; an empty form goes back to the pack.
     "pack-notes": Entry(_pack("notes/"), X5(405), "login 302 403 403 403", mirror=True),
     "action-add": Entry(_pack("actions/"), X5(405), "login 302 403 403 403", mirror=True),
+    # The review's ratings are the manager's (an empty form changes nothing, back to the pack).
+    "pack-ratings": Entry(_pack("ratings/"), X5(405), "login 302 403 403 403", mirror=True),
     # An empty status form goes back to the pack with its errors; another vendor's item is 404.
     "action-update": Entry(
         lambda s, k: f"/actions/{s.side[k].action.pk}/",
@@ -276,6 +359,55 @@ PAGES: dict[str, Entry] = {
         X5(405),
         "login 400 403 403 403",
         mirror=True,
+    ),
+    # Deliverables: every role reads its vendor's list; managers write (an empty form comes
+    # back with its errors, a delete goes back to the list).
+    # Security audits and findings: managers record, the vendor's users report fixes, finance
+    # reads (evidence too); an empty form comes back with its errors.
+    "findings": Entry(
+        lambda s, k: f"/vendors/{_slug(s, k)}/findings/", OWN_VENDOR, X5(405), mirror=True
+    ),
+    "security-audit-new": Entry(
+        lambda s, k: f"/vendors/{_slug(s, k)}/audits/new/", MANAGERS, MANAGERS, mirror=True
+    ),
+    "security-audit": Entry(_audit(""), OWN_VENDOR, X5(405), mirror=True),
+    "security-audit-edit": Entry(_audit("edit/"), MANAGERS, MANAGERS, mirror=True),
+    "security-audit-delete": Entry(
+        _audit("delete/"), X5(405), "login 302 403 403 403", mirror=True
+    ),
+    "finding-add": Entry(_audit("findings/"), X5(405), "login 200 403 403 403", mirror=True),
+    "security-audit-import": Entry(_audit("import/"), MANAGERS, MANAGERS, mirror=True),
+    # Nothing uploaded yet: back to the upload.
+    "security-audit-import-map": Entry(
+        _audit("import/map/"),
+        "login ->/audits/ 403 403 403",
+        "login ->/audits/ 403 403 403",
+        mirror=True,
+    ),
+    "finding": Entry(_finding(""), OWN_VENDOR, X5(405), mirror=True),
+    "finding-edit": Entry(_finding("edit/"), MANAGERS, MANAGERS, mirror=True),
+    "finding-fix": Entry(_finding("fix/"), X5(405), "login 403 403 200 404", mirror=True),
+    # An empty verification verifies today; an empty rejection says the reason is missing.
+    "fix-verify": Entry(_fix("verify/"), X5(405), "login 302 403 403 403", mirror=True),
+    "fix-reject": Entry(_fix("reject/"), X5(405), "login 200 403 403 403", mirror=True),
+    "fix-evidence": Entry(_fix("evidence"), OWN_VENDOR, X5(405), mirror=True),
+    "deliverables": Entry(
+        lambda s, k: f"/vendors/{_slug(s, k)}/deliverables/", OWN_VENDOR, X5(405), mirror=True
+    ),
+    "deliverable-new": Entry(
+        lambda s, k: f"/vendors/{_slug(s, k)}/deliverables/new/", MANAGERS, MANAGERS, mirror=True
+    ),
+    "deliverable-import": Entry(
+        lambda s, k: f"/vendors/{_slug(s, k)}/deliverables/import/",
+        MANAGERS,
+        MANAGERS,
+        mirror=True,
+    ),
+    "deliverable-edit": Entry(_delivery(""), MANAGERS, MANAGERS, mirror=True),
+    "deliverable-replan": Entry(_delivery("replan/"), X5(405), MANAGERS, mirror=True),
+    "deliverable-deliver": Entry(_delivery("deliver/"), X5(405), MANAGERS, mirror=True),
+    "deliverable-delete": Entry(
+        _delivery("delete/"), X5(405), "login 302 403 403 403", mirror=True
     ),
     "imports": Entry(_fixed("/imports/"), MANAGERS, "login 405 403 403 403"),
     "import-new": Entry(_fixed("/imports/new/"), MANAGERS, MANAGERS),
@@ -312,6 +444,11 @@ PAGES: dict[str, Entry] = {
         mirror=True,
     ),
     "audit": Entry(_fixed("/audit/"), MANAGERS, "login 405 403 403 403"),
+    # Reference bands (managers only); an empty form comes back with its errors.
+    "bands": Entry(_fixed("/reference-bands/"), MANAGERS, "login 405 403 403 403"),
+    "band-new": Entry(_fixed("/reference-bands/new/"), MANAGERS, MANAGERS),
+    "band-edit": Entry(_band(""), MANAGERS, MANAGERS),
+    "band-delete": Entry(_band("delete/"), MANAGER_POST_GET, MANAGER_POST),
     # Vendor and contract set-up (managers only); an empty form comes back with its errors.
     "setup": Entry(_fixed("/setup/"), MANAGERS, "login 405 403 403 403"),
     "setup-vendors": Entry(_fixed("/setup/vendors/"), MANAGERS, "login 405 403 403 403"),
@@ -468,6 +605,21 @@ def _api_detail(resource: str, pick: Callable[[Side], int]) -> Callable[[Site, s
     return lambda s, k: f"/api/v1/{resource}/{pick(s.side[k])}/"
 
 
+def _security_api(resource: str) -> Callable[[Site, str], str]:
+    def url(s: Site, k: str) -> str:
+        for side in ("a", "b"):  # both vendors have one, so the list shows whose rows come
+            _security(s, side)
+        return f"/api/v1/{resource}/"
+
+    return url
+
+
+def _deliverables_api(s: Site, k: str) -> str:
+    for side in ("a", "b"):  # both vendors have one, so the list shows whose rows a user gets
+        _deliverable(s, side)
+    return "/api/v1/deliverables/"
+
+
 API: dict[str, Entry] = {
     "api:vendor-list": Entry(_api("vendors"), API_LIST, API_READ_ONLY_POST),
     "api:contract-list": Entry(_api("contracts"), API_LIST, API_READ_ONLY_POST),
@@ -488,9 +640,49 @@ API: dict[str, Entry] = {
     "api:survey-answer-list": Entry(_api("survey-answers"), API_LIST, "403 400 403 403 403"),
     "api:outage-list": Entry(_api("outages"), API_LIST, API_READ_ONLY_POST),
     "api:restatement-list": Entry(_api("restatements"), API_LIST, API_READ_ONLY_POST),
+    # Managers push deliverables (an empty body is a 400 naming the fields); the others read.
+    "api:deliverable-list": Entry(_deliverables_api, API_LIST, "403 400 403 403 403"),
+    "api:security-audit-list": Entry(
+        _security_api("security-audits"), API_LIST, API_READ_ONLY_POST
+    ),
+    "api:security-audit-detail": Entry(
+        lambda s, k: f"/api/v1/security-audits/{_security(s, k).finding.audit_id}/",
+        API_DETAIL,
+        API_READ_ONLY_POST,
+        mirror=True,
+    ),
+    "api:finding-list": Entry(_security_api("findings"), API_LIST, API_READ_ONLY_POST),
+    "api:finding-detail": Entry(
+        lambda s, k: f"/api/v1/findings/{_security(s, k).finding_id}/",
+        API_DETAIL,
+        API_READ_ONLY_POST,
+        mirror=True,
+    ),
+    "api:deliverable-detail": Entry(
+        lambda s, k: f"/api/v1/deliverables/{_deliverable(s, k)}/",
+        API_DETAIL,
+        API_READ_ONLY_POST,
+        mirror=True,
+    ),
+    "api:deliverable-replan": Entry(
+        lambda s, k: f"/api/v1/deliverables/{_deliverable(s, k)}/replan/",
+        "403 405 405 405 405",
+        "403 400 403 403 403",
+        mirror=True,
+    ),
     # The world has no restatement yet: an id nobody may see is a 404 (never a 403 that leaks).
     "api:restatement-detail": Entry(
         _fixed("/api/v1/restatements/999999/"), "403 404 404 404 404", API_READ_ONLY_POST
+    ),
+    # Read-only; each vendor's user lists its own vendor's ratings and evidence only.
+    "api:review-rating-list": Entry(
+        lambda s, k: _ratings(s) and "/api/v1/review-ratings/", API_LIST, API_READ_ONLY_POST
+    ),
+    "api:review-rating-detail": Entry(
+        lambda s, k: f"/api/v1/review-ratings/{_ratings(s)[k].pk}/",
+        API_DETAIL,
+        API_READ_ONLY_POST,
+        mirror=True,
     ),
     # Managers add action items (an empty body is a 400 naming the fields).
     "api:action-item-list": Entry(_api("action-items"), API_LIST, "403 400 403 403 403"),
@@ -608,6 +800,10 @@ ADMIN: dict[str, str] = {
             "scorecards.reviewmeeting",
             "scorecards.actionitem",
             "scorecards.packdelivery",
+            "assurance.deliverable",
+            "assurance.securityaudit",
+            "assurance.finding",
+            "assurance.findingfix",
         )
     },
     # Who changed what is for managers only (issue 6).
@@ -957,6 +1153,10 @@ API_ROW_VENDOR: dict[str, Callable[[dict], int]] = {
             "savings",
             "invoice",
             "restatement",
+            "review-rating",
+            "deliverable",
+            "security-audit",
+            "finding",
             "survey-answer",
             "outage",
             "action-item",

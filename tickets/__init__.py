@@ -9,9 +9,9 @@
 - `ingest/`: one reader per source format and the one upsert every way in shares (files, the
   import page and command, `POST /api/v1/tickets/bulk`); see its own docstring.
 - `selectors`: one ticket as the ticket page shows it (timeline, pauses, both clocks).
-- `demo/`: the demo world `seed_demo` builds.
+- `demo/`: the demo world's tickets (`seed_demo`, a scorecards command, seeds the rest).
 - pages (`views/`: imports, survey links; `page_urls`), API (`apis/`: bulk upsert, tickets,
   events, survey answers, outages; `filters`, `selectors_api`), `admin`, `tasks`, commands
-  (`import_tickets`, `seed_demo`, `demo_banner`). The breach, ticket and dispute pages and the
+  (`import_tickets`, `demo_banner`). The breach, ticket and dispute pages and the
   breach endpoint are the scorecards': they show disputes.
 """

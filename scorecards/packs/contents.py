@@ -17,7 +17,8 @@ from django.utils import timezone
 from common.periods import Period
 from scorecards.models import ActionItem, MetricValue, ReviewMeeting
 from scorecards.savings import Savings
-from vendors.metrics import METRICS, Better
+from scorecards.selectors_ratings import BandView, QualityRating, ratings_mean
+from vendors.metrics import BEYOND_TICKETS, METRICS, Better
 from vendors.models import Contract, Vendor
 
 TECHNICIAN_METRICS = [
@@ -68,6 +69,7 @@ class KpiRow:
     ci_high: Decimal | None = None
     excluded: int = 0
     currency: str = ""
+    band: BandView | None = None  # a published industry range: shown, never judged against
 
     @property
     def places(self) -> int:
@@ -253,10 +255,31 @@ class Pack:
     computed_at: dt.datetime | None
     as_of: dt.datetime
     headline: dict[str, KpiRow] = field(default_factory=dict)
+    # The review's own ratings of the month, with evidence (the four, rated or not); frozen
+    # once the month is closed.
+    ratings: list[QualityRating] = field(default_factory=list)
+    ratings_frozen: bool = False
 
     @property
     def label(self) -> str:
         return self.period.label
+
+    @property
+    def ticket_kpis(self) -> list[KpiRow]:
+        return [k for k in self.kpis if k.code not in BEYOND_TICKETS]
+
+    @property
+    def beyond_kpis(self) -> list[KpiRow]:
+        """Security, delivery and the review's figures (METRICS.md, "Beyond tickets")."""
+        return [k for k in self.kpis if k.code in BEYOND_TICKETS]
+
+    @property
+    def ratings_given(self) -> bool:
+        return any(r.rating is not None for r in self.ratings)
+
+    @property
+    def ratings_mean(self) -> Decimal | None:
+        return ratings_mean(self.ratings)
 
     @property
     def technician_metrics(self) -> list[str]:

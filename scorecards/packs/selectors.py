@@ -44,6 +44,7 @@ from scorecards.selectors import (
     technician_figures_for_vendor,
     technicians_for_vendor,
 )
+from scorecards.selectors_ratings import bands_by_metric, month_is_closed, ratings_for_month
 from tickets.models import Ticket
 from vendors.metrics import METRICS
 from vendors.models import Contract, Vendor
@@ -179,6 +180,7 @@ def pack_for_vendor(*, vendor: Vendor, period: Period, now: dt.datetime | None =
     currencies = sorted({c.currency for c in contracts})
     currency = currencies[0] if len(currencies) == 1 else ""
     targets = _targets(card, contracts)
+    bands = bands_by_metric()
     kpis = []
     for code in KPI_CODES:
         m = METRICS[code]
@@ -203,6 +205,7 @@ def pack_for_vendor(*, vendor: Vendor, period: Period, now: dt.datetime | None =
                 ci_high=f.ci_high if f else None,
                 excluded=f.excluded if f else 0,
                 currency=currency,
+                band=bands.get(code),
             )
         )
     by_code = {k.code: k for k in kpis}
@@ -280,6 +283,8 @@ def pack_for_vendor(*, vendor: Vendor, period: Period, now: dt.datetime | None =
             code: by_code[code]
             for code in ("sla_compliance_pct", "csat_pct", "fcr_pct", "mttr", "service_credit")
         },
+        ratings=ratings_for_month(vendor=vendor, month=period.start),
+        ratings_frozen=month_is_closed(vendor=vendor, month=period.start),
     )
 
 

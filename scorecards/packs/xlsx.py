@@ -47,6 +47,7 @@ def pack_tables(pack: Pack, *, link_base: str = "") -> dict[str, list[list]]:
             "95% CI low",
             "95% CI high",
             "Definition",
+            "Industry reference (not scored)",
         ]
     ]
     for k in pack.kpis:
@@ -65,6 +66,7 @@ def pack_tables(pack: Pack, *, link_base: str = "") -> dict[str, list[list]]:
                 k.ci_low,
                 k.ci_high,
                 k.formula,
+                f"{k.band.text} ({k.band.source})" if k.band else "",
             ]
         )
     breaches = [
@@ -160,12 +162,16 @@ def pack_tables(pack: Pack, *, link_base: str = "") -> dict[str, list[list]]:
                 "yes" if row.carried else "no",
             ]
         )
+    ratings = [["Quality", "Code", "Rating (1..5)", "Evidence", "Rated by", f"Rated at ({zone})"]]
+    for r in pack.ratings:
+        ratings.append([r.label, r.metric, r.rating, r.evidence, r.rated_by, r.rated_at or ""])
     return {
         "KPIs": kpis,
         "Breaches": breaches,
         "Technicians": techs,
         "Credits": credits,
         "Action items": actions,
+        "Review ratings": ratings,
     }
 
 

@@ -22,6 +22,8 @@ from common.periods import Period, PeriodKind
 from common.roles import MANAGER, VENDOR
 from scorecards import packs
 from scorecards.models import ActionItem
+from scorecards.services_ratings import EVIDENCE_MAX, review_ratings_save
+from vendors.metrics import REVIEW_QUALITIES
 from vendors.selectors import vendor_get_for_user, vendor_ids_visible_to
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -43,6 +45,38 @@ class ActionItemForm(forms.Form):
     vendor_owned = forms.BooleanField(required=False)
     due_on = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     notes = forms.CharField(required=False, max_length=5000)
+
+
+class ReviewRatingsForm(forms.Form):
+    """The four qualities, each a 1..5 rating (blank: not rated) and a line of evidence. The
+    fields stay plain text: the service checks them and names the field it refuses."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for quality, label, about in REVIEW_QUALITIES:
+            self.fields[quality] = forms.ChoiceField(
+                label=label,
+                required=False,
+                choices=[("", "not rated"), *((str(n), str(n)) for n in range(1, 6))],
+                help_text=about,
+            )
+            self.fields[f"{quality}_evidence"] = forms.CharField(
+                label=f"{label} evidence",
+                required=False,
+                widget=forms.TextInput(attrs={"size": 60, "maxlength": EVIDENCE_MAX}),
+            )
+
+    @classmethod
+    def for_pack(cls, pack) -> ReviewRatingsForm:
+        initial = {}
+        for r in pack.ratings:
+            initial[r.quality] = "" if r.rating is None else str(r.rating)
+            initial[f"{r.quality}_evidence"] = r.evidence
+        return cls(initial=initial)
+
+    def rows(self) -> list[tuple]:
+        """(rating field, evidence field) per quality, for the template."""
+        return [(self[q], self[f"{q}_evidence"]) for q, _, _ in REVIEW_QUALITIES]
 
 
 class ActionStatusForm(forms.Form):
@@ -113,6 +147,9 @@ def pack_page(request: HttpRequest, slug: str, month: str) -> HttpResponse:
         if may_manage
         else None,
         "action_form": ActionItemForm() if may_manage else None,
+        "ratings_form": ReviewRatingsForm.for_pack(pack)
+        if may_manage and not pack.ratings_frozen
+        else None,
     }
     return render(request, "scorecards/pack.html", context)
 
@@ -180,6 +217,28 @@ def pack_notes(request: HttpRequest, slug: str, month: str) -> HttpResponse:
 
 @require_POST
 @page_for(MANAGER)
+def pack_ratings(request: HttpRequest, slug: str, month: str) -> HttpResponse:
+    vendor = vendor_get_for_user(request.user, slug=slug)
+    period = _period_or_404(month)
+    posted = request.POST
+    ratings = {
+        quality: (posted.get(quality, ""), posted.get(f"{quality}_evidence", ""))
+        for quality, _, _ in REVIEW_QUALITIES
+        if quality in posted or f"{quality}_evidence" in posted
+    }
+    try:
+        review_ratings_save(vendor=vendor, period=period, ratings=ratings, user=request.user)
+    except ValidationError as exc:
+        for field, errors in exc.message_dict.items():
+            for error in errors:
+                messages.error(request, f"{field.replace('_', ' ').capitalize()}: {error}")
+    else:
+        messages.success(request, f"Ratings for {period.label} saved.")
+    return _back(slug, period, "#ratings")
+
+
+@require_POST
+@page_for(MANAGER)
 def action_add(request: HttpRequest, slug: str, month: str) -> HttpResponse:
     vendor = vendor_get_for_user(request.user, slug=slug)
     period = _period_or_404(month)
@@ -237,6 +296,7 @@ urlpatterns = [
     path("vendors/<slug:slug>/review/<str:month>/pack.pdf", pack_pdf, name="pack-pdf"),
     path("vendors/<slug:slug>/review/<str:month>/pack.xlsx", pack_xlsx, name="pack-xlsx"),
     path("vendors/<slug:slug>/review/<str:month>/notes/", pack_notes, name="pack-notes"),
+    path("vendors/<slug:slug>/review/<str:month>/ratings/", pack_ratings, name="pack-ratings"),
     path("vendors/<slug:slug>/review/<str:month>/actions/", action_add, name="action-add"),
     path("actions/<int:item_id>/", action_update, name="action-update"),
 ]

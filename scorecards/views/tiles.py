@@ -18,6 +18,7 @@ from common.periods import Period, PeriodKind
 from scorecards import charts
 from scorecards.models import Scorecard
 from scorecards.selectors import StoredFigure
+from scorecards.selectors_ratings import BandView
 from scorecards.views.page_filters import PageFilters
 from vendors.metrics import METRICS, Better
 from vendors.models import Contract
@@ -25,6 +26,8 @@ from vendors.models import Contract
 TREND_PERIODS = 24
 # Metrics whose target is the contract's credit line rather than a scoring target.
 CREDIT_LINE_METRICS = ("response_sla_pct", "resolution_sla_pct", "uptime_pct")
+# Figures that count things: whole numbers, unless a mean makes them fractional.
+COUNT_UNITS = ("tickets", "audits", "findings", "deliverables")
 FILTER_NOTE = (
     "Figures are stored per vendor, contract and technician; the priority and category "
     "filters apply to breach counts and lists only."
@@ -66,7 +69,9 @@ def fmt(value: float | Decimal | None, unit: str, currency: str = "") -> str:
         return f"{v:,.0f} min"
     if unit == "currency":
         return f"{v:,.2f} {currency}".strip()
-    if unit == "tickets":
+    if unit == "score":  # a mean of 1..5 ratings: 3.25, not 3.2
+        return f"{v:.2f}"
+    if unit in COUNT_UNITS:
         return f"{v:,.0f}" if v == int(v) else f"{v:,.2f}"
     return f"{v:,.1f}"
 
@@ -116,6 +121,9 @@ class Tile:
     delta_arrow: str = ""  # delta-up | delta-down | ""
     sort_value: str = ""
     currency: str = ""
+    # A published industry range (scorecards.selectors_ratings.BandView): shown beside the
+    # contract's target, never judged against.
+    band: BandView | None = None
 
     @property
     def label(self) -> str:

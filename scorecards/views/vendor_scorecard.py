@@ -30,6 +30,7 @@ from scorecards.selectors import (
     periods_ending,
     scorecards_for_subjects,
 )
+from scorecards.selectors_ratings import bands_by_metric
 from scorecards.views.page_filters import PageFilters
 from scorecards.views.team import team_rows
 from scorecards.views.tiles import (
@@ -46,7 +47,7 @@ from scorecards.views.tiles import (
     signed,
     targets_for,
 )
-from vendors.metrics import METRICS
+from vendors.metrics import METRICS, REVIEW_QUALITIES
 from vendors.models import Priority
 from vendors.selectors import vendor_get_for_user
 
@@ -79,6 +80,25 @@ VENDOR_TRENDS = (
     "backlog",
 )
 COMPACT_TEAM = ("tickets_resolved", "sla_compliance_pct", "mttr", "fcr_pct", "csat_pct")
+# Figures from records other than tickets (months and quarters only), shown where stored.
+BEYOND_TILE_GROUPS = (
+    (
+        "Security",
+        (
+            "findings_open_critical",
+            "findings_open_high",
+            "findings_overdue",
+            "remediation_on_time_pct",
+            "time_to_remediate_p50",
+            "audits_done",
+        ),
+    ),
+    ("Delivery", ("delivery_on_time_pct", "delivery_slip_p50", "deliverables_overdue")),
+    ("Review", ("review_rating",)),
+)
+BEYOND_METRICS = {code for _, codes in BEYOND_TILE_GROUPS for code in codes} | {"audits_due"}
+RATING_TREND = ("review_rating", *(f"rating_{q}" for q, _, _ in REVIEW_QUALITIES))
+RATING_MONTHS = 12
 
 
 @page_for(*ALL_ROLES)
@@ -103,7 +123,7 @@ def vendor(request: HttpRequest, slug: str) -> HttpResponse:
         period_kind=period.kind.value,
         first=trend[0].start,
         last=period.start,
-        metrics=set(VENDOR_TILES) | set(VENDOR_TRENDS),
+        metrics=set(VENDOR_TILES) | set(VENDOR_TRENDS) | BEYOND_METRICS | set(RATING_TREND),
         vendor=the_vendor,
     )
     if period.kind is PeriodKind.MONTH:
@@ -150,6 +170,10 @@ def vendor(request: HttpRequest, slug: str) -> HttpResponse:
         )
         for code in VENDOR_TILES
     ]
+    bands = bands_by_metric()
+    beyond = _beyond_tiles(figures, sid, period, previous, target, bands)
+    for tile in tiles:
+        tile.band = bands.get(tile.code)
     score_tile = _score_tile(card, prev_card)
     trend_charts = []
     labels = [p.label for p in trend]
@@ -198,6 +222,16 @@ def vendor(request: HttpRequest, slug: str) -> HttpResponse:
         "score_tile": score_tile,
         "card": card,
         "tiles": tiles,
+        "beyond_groups": beyond,
+        "beyond_applies": period.kind is not PeriodKind.WEEK,
+        "ratings_chart": _ratings_chart(
+            the_vendor,
+            kind,
+            sid,
+            month,
+            target("review_rating"),
+            figures if period.kind is PeriodKind.MONTH else None,
+        ),
         "trend_charts": trend_charts,
         "score_chart": score_chart,
         "priority_rows": priority_rows,
@@ -243,6 +277,58 @@ def vendor(request: HttpRequest, slug: str) -> HttpResponse:
         "breaches_query": filters.query(vendor=the_vendor.pk, kind=None),
     }
     return render_page(request, "scorecards/vendor.html", context)
+
+
+def _beyond_tiles(figures, sid, period, previous, target, bands) -> list[dict]:
+    """The security, delivery and review tiles with a figure stored for the period, by group;
+    audits done are judged against the audits the contract's cadence asks for."""
+    groups = []
+    for name, codes in BEYOND_TILE_GROUPS:
+        tiles = []
+        for code in codes:
+            figure = figures.get((sid, period.start, code))
+            if figure is None:
+                continue
+            due = figures.get((sid, period.start, "audits_due"))
+            goal = (
+                as_float(due.value) if code == "audits_done" and due is not None else target(code)
+            )
+            tile = make_tile(
+                code, figure, target=goal, previous=figures.get((sid, previous.start, code))
+            )
+            if code == "audits_done" and due is not None:
+                tile.target_display = f"{fmt(goal, 'audits')} due (the contract's cadence)"
+            tile.band = bands.get(code)
+            tiles.append(tile)
+        if tiles:
+            groups.append({"name": name, "tiles": tiles})
+    return groups
+
+
+def _ratings_chart(vendor, kind: str, sid: int, month: Period, target, monthly=None):
+    """The review's ratings over the 12 months ending with `month` (None when none is stored).
+    `monthly`: the page's monthly figures when it shows a month (they cover these 12 months)."""
+    months = periods_ending(period=month, count=RATING_MONTHS)
+    stored = monthly
+    if stored is None:
+        stored = figures_for_subjects(
+            subject_kind=kind,
+            subject_ids=[sid],
+            period_kind=PeriodKind.MONTH.value,
+            first=months[0].start,
+            last=month.start,
+            metrics=RATING_TREND,
+            vendor=vendor,
+        )
+    if not any((sid, m.start, "review_rating") in stored for m in months):
+        return None
+    series = {
+        METRICS[code].label: [
+            as_float(f.value) if (f := stored.get((sid, m.start, code))) else None for m in months
+        ]
+        for code in RATING_TREND
+    }
+    return charts.ratings_trend_spec([m.label for m in months], series, target=target)
 
 
 def _score_tile(card: Scorecard | None, prev_card: Scorecard | None) -> dict:

@@ -10,11 +10,14 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db.models import Count, F, Max, Q
+from django.db.models import Avg, Count, F, Max, Q
 from django.db.models.functions import TruncMonth
 from django.test import override_settings
 
+from assurance.models import Deliverable, Finding, FindingFix, SecurityAudit
+from scorecards.models import ReferenceBand, ReviewRating
 from tickets.demo.logins import DEMO_PASSWORD
+from tickets.demo.profiles import DEMO_VENDOR_SLUGS
 from tickets.demo.world import demo_flush
 from tickets.models import SurveyResponse, Ticket, TicketEvent
 from tickets.services import FACT_COLUMNS, ClockBook, ticket_apply_facts
@@ -93,7 +96,9 @@ class TestTheSeededWorld:
             assert contract.start_date < MONTHS[0]
             assert contract.monthly_fee > 0 and contract.target_cost_per_ticket > 0
             assert contract.inhouse_monthly_cost > 0
-            assert contract.weights.count() == 7
+            # The seven ticket figures, and the four beyond tickets shown but not scored.
+            assert contract.weights.count() == 11
+            assert contract.weights.filter(weight=0).count() == 4
             assert sum(w.weight for w in contract.weights.all()) == 100
             tiers = {(t.metric, str(t.threshold)) for t in contract.credit_tiers.all()}
             assert ("resolution_sla_pct", "90.000") in tiers
@@ -325,3 +330,123 @@ def test_a_leftover_demo_login_is_reset_rather_than_duplicated():
     assert [g.name for g in manager.groups.all()] == ["manager"]
     with FAST_HASHING:
         assert manager.check_password(DEMO_PASSWORD)
+
+
+# --- beyond tickets: audits, findings, deliverables, review ratings, reference bands ------------
+
+LAST_DAY = dt.date(2026, 10, 31)  # --until
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("world")
+class TestTheSeededWorldBeyondTickets:
+    def test_each_vendor_has_audits_findings_deliverables_and_a_review_each_month(self):
+        for vendor in Vendor.objects.filter(slug__in=DEMO_VENDOR_SLUGS):
+            assert SecurityAudit.objects.filter(vendor=vendor).count() >= 1, vendor
+            assert Finding.objects.filter(vendor=vendor).count() >= 1, vendor
+            assert Deliverable.objects.filter(vendor=vendor).count() >= 4, vendor
+            # July, August and September were reviewed by 31 October; October's review is
+            # in November: 3 months of the four qualities.
+            ratings = ReviewRating.objects.filter(vendor=vendor)
+            assert ratings.count() == 12, vendor
+            assert set(ratings.values_list("month", flat=True)) == set(MONTHS[:3])
+            assert not ratings.filter(evidence="").exists()
+        assert Contract.objects.filter(audit_cadence_months=3).count() == 5
+
+    def test_the_reference_bands_of_metrics_md_are_there_with_a_source_each(self):
+        bands = {b.metric: b for b in ReferenceBand.objects.all()}
+        assert set(bands) == {"csat_pct", "fcr_pct", "nps", "sla_compliance_pct", "cost_per_ticket"}
+        assert (bands["fcr_pct"].low, bands["fcr_pct"].high) == (70, 80)
+        assert (bands["cost_per_ticket"].low, bands["cost_per_ticket"].high) == (None, 15)
+        assert all(b.source for b in bands.values())
+
+    def test_the_records_fit_the_profiles(self):
+        def mean_rating(slug):
+            return ReviewRating.objects.filter(vendor__slug=slug).aggregate(m=Avg("rating"))["m"]
+
+        assert mean_rating("premier-care-partners") > mean_rating("budget-desk-ltd") + 1
+        # The poor vendor leaves a finding past its due date, not reported fixed in time.
+        overdue = Finding.objects.filter(
+            vendor__slug="budget-desk-ltd", due_on__lt=LAST_DAY, verified_on__isnull=True
+        ).filter(Q(reported_fixed_on__isnull=True) | Q(reported_fixed_on__gt=F("due_on")))
+        assert overdue.exists()
+        # ... and an old deliverable never delivered.
+        assert Deliverable.objects.filter(
+            vendor__slug="budget-desk-ltd", delivered_on__isnull=True, planned_on__lt=LAST_DAY
+        ).exists()
+        # Across the world: findings fixed on time and verified, deliverables late and early.
+        assert Finding.objects.filter(status="verified", reported_fixed_on__lte=F("due_on"))
+        assert Deliverable.objects.filter(delivered_on__gt=F("planned_on")).exists()
+        assert Deliverable.objects.filter(delivered_on__lte=F("planned_on")).exists()
+        assert Deliverable.objects.filter(replanned_on__isnull=False).exists()
+        # Every reported fix has the vendor's report; every verified one the manager's check.
+        assert FindingFix.objects.count() == Finding.objects.exclude(status="open").count()
+        assert not FindingFix.objects.filter(decision="verified", decided_by__isnull=True)
+
+    def test_nothing_beyond_tickets_is_dated_after_the_last_day(self):
+        end = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+        days = [
+            SecurityAudit.objects.aggregate(m=Max("held_on"))["m"],
+            *Finding.objects.aggregate(
+                a=Max("raised_on"), b=Max("reported_fixed_on"), c=Max("verified_on")
+            ).values(),
+            *Deliverable.objects.aggregate(a=Max("planned_on"), b=Max("delivered_on")).values(),
+            ReviewRating.objects.aggregate(m=Max("month"))["m"],
+        ]
+        assert max(d for d in days if d) <= LAST_DAY
+        moments = [
+            *FindingFix.objects.aggregate(a=Max("reported_at"), b=Max("decided_at")).values(),
+            Deliverable.objects.aggregate(m=Max("replanned_at"))["m"],
+            ReviewRating.objects.aggregate(m=Max("rated_at"))["m"],
+        ]
+        assert max(m for m in moments if m) < end
+
+
+def beyond_digest() -> str:
+    h = hashlib.sha256()
+    for rows in (
+        SecurityAudit.objects.order_by("reference").values_list(
+            "vendor__slug", "held_on", "kind", "reference"
+        ),
+        Finding.objects.order_by("reference").values_list(
+            "reference", "severity", "raised_on", "due_on", "status", "reported_fixed_on"
+        ),
+        Deliverable.objects.order_by("vendor__slug", "reference").values_list(
+            "reference", "planned_on", "replanned_on", "delivered_on"
+        ),
+        ReviewRating.objects.order_by("vendor__slug", "month", "quality").values_list(
+            "vendor__slug", "month", "quality", "rating", "evidence"
+        ),
+    ):
+        for row in rows:
+            h.update(repr(row).encode())
+    return h.hexdigest()
+
+
+@pytest.mark.django_db
+def test_the_same_arguments_give_the_same_audits_deliverables_and_ratings():
+    seed(*SMALL)
+    first = beyond_digest()
+    seed("--flush", *SMALL)
+    assert beyond_digest() == first
+    assert ReferenceBand.objects.count() == 5  # kept across the flush, not doubled
+
+
+@pytest.mark.django_db
+def test_a_demo_seeded_today_holds_no_audit_fix_delivery_or_rating_from_later():
+    seed("--tickets", "300", "--months", "4")
+    finished = dt.datetime.now(dt.UTC)
+    today = finished.date()
+
+    assert SecurityAudit.objects.exists() and ReviewRating.objects.exists()
+    assert not SecurityAudit.objects.filter(held_on__gt=today).exists()
+    assert not Finding.objects.filter(
+        Q(raised_on__gt=today) | Q(reported_fixed_on__gt=today) | Q(verified_on__gt=today)
+    ).exists()
+    assert not Deliverable.objects.filter(
+        Q(planned_on__gt=today) | Q(delivered_on__gt=today) | Q(replanned_at__gt=finished)
+    ).exists()
+    assert not FindingFix.objects.filter(
+        Q(reported_at__gt=finished) | Q(decided_at__gt=finished)
+    ).exists()
+    assert not ReviewRating.objects.filter(rated_at__gt=finished).exists()

@@ -1,4 +1,7 @@
-"""`manage.py seed_demo`: fill an empty database with the demo world (see `tickets.demo`)."""
+"""`manage.py seed_demo`: fill an empty database with the demo world: its tickets
+(`tickets.demo`), then its security audits, findings and deliverables (`assurance.demo`), the
+review's ratings and the reference bands (`scorecards.demo_ratings`). Here, in the top layer,
+because seeding reaches every layer below."""
 
 from __future__ import annotations
 
@@ -8,6 +11,9 @@ import sys
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
+from assurance.demo import seed_assurance
+from scorecards.demo_ratings import seed_reference_bands, seed_review_ratings
+from tickets.demo.arithmetic import UTC
 from tickets.demo.logins import DEMO_PASSWORD
 from tickets.demo.world import demo_flush, demo_world_exists, seed_demo_world
 from vendors.models import Vendor
@@ -30,7 +36,8 @@ def _count(value: str) -> int:
 class Command(BaseCommand):
     help = (
         "Seed a believable demo world: 5 vendors with distinct profiles, their contracts, "
-        "technicians, tickets with events and surveys, outages, invoices and one login per role. "
+        "technicians, tickets with events and surveys, outages, invoices, security audits with "
+        "findings, deliverables, a year of review ratings, reference bands and one login per role. "
         "The same arguments always give the same data."
     )
 
@@ -102,6 +109,15 @@ class Command(BaseCommand):
                 progress=bar.update,
             )
 
+        # Beyond tickets: the same "now" as the tickets, so nothing lies after the seeding.
+        now = min(
+            dt.datetime.combine(until + dt.timedelta(days=1), dt.time(0), UTC),
+            seeded_at.astimezone(UTC),
+        )
+        assurance = seed_assurance(seed=options["seed"], first_day=summary.first_day, now=now)
+        ratings = seed_review_ratings(seed=options["seed"], first_day=summary.first_day, now=now)
+        bands = seed_reference_bands()
+
         self._say(
             verbosity,
             f"Seeded the demo world from {summary.first_day} to {summary.last_day} "
@@ -109,7 +125,10 @@ class Command(BaseCommand):
             f"  {summary.vendors} vendors, {summary.technicians} technicians, "
             f"{summary.tickets:,} tickets, {summary.events:,} events, "
             f"{summary.surveys:,} survey answers, {summary.outages} outages, "
-            f"{summary.invoices} invoices",
+            f"{summary.invoices} invoices,\n"
+            f"  {assurance.audits} security audits with {assurance.findings} findings "
+            f"({assurance.fixes} fixes reported), {assurance.deliverables} deliverables, "
+            f"{ratings} review ratings, {bands} reference bands",
         )
         for username, role in summary.logins:
             self._say(verbosity, f"  login {username:<8} password {DEMO_PASSWORD}  ({role})")

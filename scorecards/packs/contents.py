@@ -75,8 +75,8 @@ class KpiRow:
     def places(self) -> int:
         if self.unit == "tickets" and self.code in ("tickets_created", "tickets_resolved"):
             return 0
-        if self.code == "backlog":
-            return 0
+        if self.code == "backlog" or self.unit in ("audits", "findings", "deliverables"):
+            return 0  # whole things; a quarter's mean rating or slip keeps its places below
         return 2 if self.unit in ("currency", "score") else 1
 
     def _fmt(self, value, signed: bool = False) -> str:

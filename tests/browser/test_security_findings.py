@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -151,7 +152,7 @@ def test_an_audit_s_finding_goes_from_recorded_to_fixed_verified_and_scored(
         with page.expect_download() as download:
             page.get_by_role("link", name="rescan-report.pdf").click()
         assert download.value.suggested_filename == "rescan-report.pdf"
-        assert open(download.value.path(), "rb").read() == PDF
+        assert Path(download.value.path()).read_bytes() == PDF
         decide = page.locator("#decide form").first
         decide.locator("[name=verified_on]").fill(VERIFIED.isoformat())
         submit(page, "Verify the fix")

@@ -68,20 +68,24 @@ def late_q(today: dt.date) -> Q:
 
 def open_days(contracts: list[Contract]) -> Callable[[int | None], Callable[[dt.date], bool]]:
     """contract id -> whether a day is a business day for a deliverable of that contract: any
-    open time on the contract's calendar, else on the vendor's first contract's, else Mon-Fri
-    (as scorecards.compute.beyond judges them). Each day is asked of the clock once."""
-    calendars = {c.pk: c.sla_policy.calendar for c in contracts}
+    open time on the contract's calendar, else on the vendor's first contract's, else Mon-Fri.
+    The figures (scorecards.compute.beyond) and the pages judge days with this one rule. Each
+    day is asked of the clock once, and a calendar's clock is built only when first asked
+    (its holidays cost a query)."""
+    calendars = {c.pk: c.sla_policy.calendar for c in contracts if c.sla_policy_id}
     fallback = next(iter(calendars.values()), None)
 
     @cache
     def for_calendar(calendar) -> Callable[[dt.date], bool]:
         if calendar is None:
             return pure.weekday
-        clock = calendar.to_clock()
-        zone = ZoneInfo(clock.time_zone)
+        clock = None
 
         @cache
         def is_open(day: dt.date) -> bool:
+            nonlocal clock
+            clock = clock or calendar.to_clock()
+            zone = ZoneInfo(clock.time_zone)
             start = dt.datetime.combine(day, dt.time(0), zone)
             end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), zone)
             return sla.business_seconds(clock, start, end) > 0

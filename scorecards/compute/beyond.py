@@ -17,17 +17,15 @@ score. Their Wilson interval and sample size show how little one month's rate re
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
-from functools import cache
-from zoneinfo import ZoneInfo
+from collections.abc import Iterable
 
 from assurance import figures as pure
 from assurance.models import Deliverable, Finding, SecurityAudit
+from assurance.selectors_delivery import open_days
 from common.periods import Period
 from scorecards.compute.formulas import _rate
 from scorecards.compute.results import CONTRACT, VENDOR, Figure, Subject
 from scorecards.models import ReviewRating
-from vendors import sla
 from vendors.metrics import REVIEW_QUALITIES
 
 QUALITIES = [quality for quality, _, _ in REVIEW_QUALITIES]
@@ -48,7 +46,7 @@ def beyond_ticket_figures(
             "contract_id", "severity", "raised_on", "due_on", "reported_fixed_on", "verified_on"
         )
     ]
-    open_day = _open_days(contracts)
+    open_day = open_days(contracts)
     deliverables = [
         (contract_id, pure.Deliverable(planned_on, delivered_on, open_day(contract_id)))
         for contract_id, planned_on, delivered_on in Deliverable.objects.filter(
@@ -148,32 +146,3 @@ def _ratings(r: pure.RatingFigures) -> dict[str, Figure]:
     qualities_rated = sum(1 for value in r.by_quality.values() if value is not None)
     figures["review_rating"] = Figure(r.review_rating, sample_size=qualities_rated)
     return figures
-
-
-def _open_days(contracts) -> Callable[[int | None], Callable[[dt.date], bool]]:
-    """A deliverable's open days: its contract's business calendar, else the vendor's first
-    contract's, else Mon-Fri. A day is open if it has any business time (holidays shut)."""
-    calendars = {c.pk: c.sla_policy.calendar for c in contracts if c.sla_policy_id}
-    fallback = next(iter(calendars.values()), None)
-
-    @cache
-    def for_calendar(calendar) -> Callable[[dt.date], bool]:
-        if calendar is None:
-            return pure.weekday
-        clock = None
-
-        @cache
-        def is_open(day: dt.date) -> bool:
-            nonlocal clock
-            clock = clock or calendar.to_clock()  # built on first use: holidays cost a query
-            zone = ZoneInfo(clock.time_zone)
-            start = dt.datetime.combine(day, dt.time(0), zone)
-            end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), zone)
-            return sla.business_seconds(clock, start, end) > 0
-
-        return is_open
-
-    def open_day(contract_id: int | None) -> Callable[[dt.date], bool]:
-        return for_calendar(calendars.get(contract_id, fallback))
-
-    return open_day

@@ -4,6 +4,9 @@ On PostgreSQL rows go in by binary COPY: `copy_data` formats a batch on the read
 tickets given their ids from the table's sequence first) and `write_rows` only sends it, so the
 writer thread holds the GIL for moments only. Elsewhere (SQLite) they go in by executemany, times
 adapted as the backend stores them. Either way as plain rows, never a model instance each.
+
+Where the connection may turn PostgreSQL's per-row foreign-key triggers off for its own writes,
+a batch's references are checked as sets instead (`check_references`), in its transaction.
 """
 
 from __future__ import annotations
@@ -14,12 +17,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from operator import attrgetter
 
-from django.db import connection
+from django.db import IntegrityError, connection
 from psycopg import Copy
 from psycopg.copy import FileWriter
 
 from tickets.ingest.derive import Draft, Work
 from tickets.models import SurveyResponse, Ticket, TicketEvent
+from vendors.models import Contract, Technician, Vendor
 
 _TICKET_FIELDS = [f for f in Ticket._meta.concrete_fields if not f.primary_key]
 TICKET_COLUMNS = [f.attname for f in _TICKET_FIELDS]
@@ -39,6 +43,7 @@ class TicketTables:
     def __init__(self, *, source: str, postgres: bool) -> None:
         self.source, self.postgres = source, postgres
         self._sequence: str | None = None  # the ticket id sequence (PostgreSQL)
+        self._set_based: bool | None = None  # whether write_rows checks references as sets
 
     def lookup(self, external_ids: list[str]) -> Iterable[tuple]:
         """(external id, id, version, vendor, contract) of the stored tickets among these."""
@@ -59,7 +64,75 @@ class TicketTables:
 
     def write_rows(self, work: list[Work], data: CopyData | None = None) -> None:
         """The batch's tickets with their events and survey answers (with `data`, as copy_data()
-        formatted them), in the caller's transaction."""
+        formatted them), in the caller's transaction.
+
+        Where the connection may (`set_based_checks`), PostgreSQL's per-row foreign-key triggers
+        are off for these writes and `check_references` checks the batch's references as sets,
+        in the same transaction: IntegrityError (a DatabaseError) if one is missing.
+        """
+        if not (self.postgres and self.set_based_checks()):
+            self._write_rows(work, data)
+            return
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT current_setting('session_replication_role'), "
+                "set_config('session_replication_role', 'replica', true)"
+            )
+            role = cursor.fetchone()[0]
+            self._write_rows(work, data)
+            cursor.execute("SELECT set_config('session_replication_role', %s, true)", [role])
+            self.check_references(cursor, work)
+
+    def set_based_checks(self) -> bool:
+        """Whether the connection may turn the per-row foreign-key triggers off for its own
+        writes (session_replication_role: a superuser, or granted SET on it, PostgreSQL 15+)."""
+        if self._set_based is None:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT current_setting('is_superuser') = 'on', "
+                    "current_setting('server_version_num')::int"
+                )
+                allowed, version = cursor.fetchone()
+                if not allowed and version >= 150000:
+                    cursor.execute(
+                        "SELECT has_parameter_privilege('session_replication_role', 'SET')"
+                    )
+                    allowed = cursor.fetchone()[0]
+            self._set_based = bool(allowed)
+        return self._set_based
+
+    def check_references(self, cursor, work: list[Work]) -> None:
+        """The checks of the foreign keys whose triggers were off, once per batch and value
+        rather than once per row: every vendor, contract and technician the tickets name
+        exists, and is locked against deletion (FOR KEY SHARE, as the triggers lock it) until
+        the transaction ends; every ticket the events and survey answers name is one of the
+        batch's, inserted or updated (so locked) by this transaction."""
+        drafts = [w.draft for w in work]
+        referenced = [
+            (Vendor, {d.vendor_id for d in drafts}),
+            (Contract, {d.contract_id for d in drafts}),
+            (Technician, {t for d in drafts for t in (d.technician_id, d.response_technician_id)}),
+            (Ticket, {d.id for d in drafts}),
+        ]
+        for model, ids in referenced:
+            ids.discard(None)
+            if not ids:
+                continue
+            lock = "" if model is Ticket else " FOR KEY SHARE"  # the batch's tickets: locked
+            # In id order, as concurrent batches then take their locks in one order.
+            cursor.execute(
+                f"SELECT count(*) FROM (SELECT 1 FROM {_table(model)} WHERE id = ANY(%s) "
+                f"ORDER BY id{lock}) AS found",
+                [sorted(ids)],
+            )
+            found = cursor.fetchone()[0]
+            if found != len(ids):
+                name = model._meta.verbose_name
+                raise IntegrityError(
+                    f"{len(ids) - found} of the batch's {len(ids)} {name} references do not exist"
+                )
+
+    def _write_rows(self, work: list[Work], data: CopyData | None = None) -> None:
         new = [w for w in work if w.stored is None]
         changed = [w for w in work if w.stored is not None]
         if data is not None:

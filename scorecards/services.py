@@ -17,7 +17,7 @@ from assurance.models import Deliverable, Finding, SecurityAudit
 from common.periods import Period, PeriodKind, periods_between
 from scorecards.compute.daily import DailyTotals, daily_totals
 from scorecards.compute.formulas import weights_and_targets
-from scorecards.compute.results import Figure, Overrides, Result
+from scorecards.compute.results import Overrides, Result
 from scorecards.compute.vendor import compute_vendor
 from scorecards.models import (
     ClosedPeriod,
@@ -46,7 +46,6 @@ FIGURE_COLUMNS = [
     "detail",
     "computed_at",
 ]
-VALUE_FIELDS = ["vendor", *FIGURE_COLUMNS]
 KEY_FIELDS = ["subject_kind", "subject_id", "period_kind", "period_start", "metric"]
 
 
@@ -139,7 +138,7 @@ def scorecards_recompute(
     reopened = {start: c for start, c in closed.items() if c.reopened_at is not None}
     if reopened:
         _record_restatements(vendor, kind, result, reopened, now)
-    written = _store(vendor, kind, result, now)
+    written = _store(vendor, kind, result, now, [p.start for p in periods])
     DirtyPeriod.objects.filter(
         vendor=vendor,
         period_kind=kind.value,
@@ -163,12 +162,25 @@ def scorecards_recompute_vendor(
             dirty = DirtyPeriod.objects.filter(vendor=vendor, period_kind=kind.value)
             plan[kind] = {Period(kind, s) for s in dirty.values_list("period_start", flat=True)}
             plan[kind] |= set(open_periods(vendor=vendor, kind=kind, today=today))
+    return scorecards_recompute_plan(vendor=vendor, plan=plan, now=now)
+
+
+def scorecards_recompute_plan(
+    *,
+    vendor: Vendor,
+    plan: dict[PeriodKind, Iterable[Period]],
+    now: dt.datetime | None = None,
+) -> int:
+    """Recomputes these periods of each kind, reading the vendor's daily totals once for all
+    of them. Returns the number of figures written."""
+    plan = {PeriodKind(kind): set(periods) for kind, periods in plan.items()}
     # Closed months stay as they are (scorecards_recompute skips them too); their dirty
     # marks wait for a reopen, and must not widen the span of tickets read every night.
     frozen = ClosedPeriod.objects.filter(
         vendor=vendor, period_kind=PeriodKind.MONTH.value, reopened_at__isnull=True
     ).values_list("period_start", flat=True)
-    plan[PeriodKind.MONTH] -= {Period(PeriodKind.MONTH, start) for start in frozen}
+    if PeriodKind.MONTH in plan:
+        plan[PeriodKind.MONTH] -= {Period(PeriodKind.MONTH, start) for start in frozen}
     spans = [(min(ps).start, max(ps).end - dt.timedelta(days=1)) for ps in plan.values() if ps]
     if not spans:
         return 0
@@ -184,45 +196,122 @@ def scorecards_recompute_vendor(
     )
 
 
-def _store(vendor: Vendor, kind: PeriodKind, result: Result, now: dt.datetime) -> int:
+def _store(
+    vendor: Vendor, kind: PeriodKind, result: Result, now: dt.datetime, starts: list[dt.date]
+) -> int:
+    """Upserts the result's figures and scores of these periods, and deletes those of the
+    vendor's stored for them that the result no longer holds (a period left with no tickets
+    keeps no ticket figures)."""
     if connection.vendor == "postgresql":
-        return _store_postgresql(vendor, kind, result, now)
-    rows = [
-        _metric_row(vendor, kind, subject_kind, subject_id, start, metric, f, now)
-        for ((subject_kind, subject_id), start), figures in result.figures.items()
-        for metric, f in figures.items()
-    ]
-    MetricValue.objects.bulk_create(
-        rows,
-        batch_size=2000,
-        update_conflicts=True,
-        unique_fields=KEY_FIELDS,
-        update_fields=VALUE_FIELDS,
-    )
-    cards = []
-    for ((subject_kind, subject_id), start), score in result.scores.items():
-        cards.append(
-            Scorecard(
-                vendor=vendor,
-                subject_kind=subject_kind,
-                subject_id=subject_id,
-                period_kind=kind.value,
-                period_start=start,
-                score=None if score is None else _dec(score.score, 2),
-                grade="" if score is None else score.grade,
-                weights=_weights_used(score),
-                targets=_targets_used(result, subject_kind, subject_id),
-                computed_at=now,
-            )
+        return _store_postgresql(vendor, kind, result, now, starts)
+    return _store_sqlite(vendor, kind, result, now, starts)
+
+
+def _sqlite_num(value: float | None, places: int = 4) -> int | str | None:
+    """What Django writes for `_dec(value)` into SQLite's NUMERIC column, without a model
+    instance: the decimal's text, or the integer SQLite would store for it."""
+    if value is None:
+        return None
+    rounded = round(float(value), 6)
+    if rounded.is_integer():
+        return int(rounded)
+    return str(Decimal(repr(rounded)).quantize(_QUANTUM[places], rounding=ROUND_HALF_UP))
+
+
+_QUANTUM = {places: Decimal(1).scaleb(-places) for places in (2, 4)}
+
+
+def _store_sqlite(vendor, kind, result: Result, now, starts) -> int:
+    """SQLite: prepared statements run over plain tuples (an insert for new keys, an upsert
+    for stored ones), a fraction of what building and saving a model instance per figure
+    costs (the demo writes hundreds of thousands). The values are what Django would write."""
+    ops, period_kind, vendor_id = connection.ops, kind.value, vendor.pk
+    stamp = ops.adapt_datetimefield_value(now)
+    day = {start: ops.adapt_datefield_value(start) for start in starts}
+    figures = [
+        (
+            vendor_id,
+            subject_kind,
+            subject_id,
+            period_kind,
+            day.get(start) or ops.adapt_datefield_value(start),
+            metric,
+            _sqlite_num(f.value),
+            _sqlite_num(f.numerator),
+            _sqlite_num(f.denominator),
+            f.sample_size,
+            _sqlite_num(f.ci[0]) if f.ci else None,
+            _sqlite_num(f.ci[1]) if f.ci else None,
+            f.low_sample,
+            f.excluded,
+            json.dumps(f.detail) if f.detail else "{}",
+            stamp,
         )
-    Scorecard.objects.bulk_create(
-        cards,
-        batch_size=2000,
-        update_conflicts=True,
-        unique_fields=CARD_KEY_FIELDS,
-        update_fields=CARD_FIELDS,
-    )
-    return len(rows)
+        for ((subject_kind, subject_id), start), by_metric in result.figures.items()
+        for metric, f in by_metric.items()
+    ]
+    targets = {subject: json.dumps(_targets_used(result, *subject)) for subject in result.targets}
+    cards = [
+        (
+            vendor_id,
+            subject_kind,
+            subject_id,
+            period_kind,
+            day.get(start) or ops.adapt_datefield_value(start),
+            None if score is None else _sqlite_num(score.score, 2),
+            "" if score is None else score.grade,
+            json.dumps(_weights_used(score)),
+            targets[(subject_kind, subject_id)],
+            stamp,
+        )
+        for ((subject_kind, subject_id), start), score in result.scores.items()
+    ]
+    with connection.cursor() as cursor:
+        # SQLite's default page cache (2 MB) makes each index insert of a large run a read
+        # and a write of a page; a larger one for this connection keeps the indexes in memory.
+        cursor.execute("PRAGMA cache_size = -131072")
+    for model, columns, keys, rows in (
+        (MetricValue, _METRIC_COLUMNS, 6, figures),
+        (Scorecard, _CARD_COLUMNS, 5, cards),
+    ):
+        stored = _delete_stale(model, vendor, period_kind, starts, {row[1:keys] for row in rows})
+        rows.sort(key=lambda row: row[1:keys])  # in key order: each index page touched once
+        names, marks = ", ".join(columns), ", ".join(["%s"] * len(columns))
+        insert = f"INSERT INTO {model._meta.db_table} ({names}) VALUES ({marks})"
+        updates = ", ".join(f"{c} = excluded.{c}" for c in [columns[0], *columns[keys:]])
+        upsert = f"{insert} ON CONFLICT ({', '.join(columns[1:keys])}) DO UPDATE SET {updates}"
+        # A plain insert costs half an upsert: new keys are inserted, stored ones updated. A
+        # key stored under another vendor (a technician who moved) falls back to the upsert.
+        new = [row for row in rows if row[1:keys] not in stored]
+        existing = [row for row in rows if row[1:keys] in stored]
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.executemany(insert, new)
+        except IntegrityError:
+            existing = rows
+        if existing:
+            with connection.cursor() as cursor:
+                cursor.executemany(upsert, existing)
+    return len(figures)
+
+
+def _delete_stale(model, vendor, period_kind, starts, keep: set) -> set:
+    """Deletes the vendor's rows of these periods whose key is not in `keep`; returns the
+    keys of those kept."""
+    key = ["subject_kind", "subject_id", "period_kind", "period_start"]
+    if model is MetricValue:
+        key.append("metric")
+    stored = model.objects.filter(vendor=vendor, period_kind=period_kind, period_start__in=starts)
+    ops, kept, stale = connection.ops, set(), []
+    for pk, *values in stored.values_list("pk", *key):
+        values[3] = ops.adapt_datefield_value(values[3])
+        if tuple(values) in keep:
+            kept.add(tuple(values))
+        else:
+            stale.append(pk)
+    for i in range(0, len(stale), 10_000):
+        model.objects.filter(pk__in=stale[i : i + 10_000]).delete()
+    return kept
 
 
 def _weights_used(score) -> dict:
@@ -234,7 +323,6 @@ def _targets_used(result: Result, subject_kind: str, subject_id: int) -> dict:
 
 
 CARD_KEY_FIELDS = ["subject_kind", "subject_id", "period_kind", "period_start"]
-CARD_FIELDS = ["vendor", "score", "grade", "weights", "targets", "computed_at"]
 _METRIC_COLUMNS = ["vendor_id", *KEY_FIELDS, *FIGURE_COLUMNS]
 _CARD_COLUMNS = [
     "vendor_id",
@@ -247,7 +335,7 @@ _CARD_COLUMNS = [
 ]
 
 
-def _store_postgresql(vendor: Vendor, kind: PeriodKind, result: Result, now) -> int:
+def _store_postgresql(vendor: Vendor, kind: PeriodKind, result: Result, now, starts) -> int:
     """PostgreSQL: COPY, which costs a fraction of building a model instance per figure (a
     full recompute writes millions)."""
     vendor_id, period_kind, empty = vendor.pk, kind.value, json.dumps({})
@@ -289,7 +377,6 @@ def _store_postgresql(vendor: Vendor, kind: PeriodKind, result: Result, now) -> 
         )
         for ((subject_kind, subject_id), start), score in result.scores.items()
     ]
-    starts = sorted({start for (_, start) in result.figures})
     # Rewriting an unchanged figure costs a new tuple and index entries; most nights most
     # figures do not change, so only changed ones are written (computed_at = last change).
     _copy_upsert(MetricValue, vendor, period_kind, starts, _METRIC_COLUMNS, figures, 6, True)
@@ -317,6 +404,7 @@ def _copy_upsert(model, vendor, period_kind, starts, columns, rows, keys, only_c
             return
         except IntegrityError:
             pass
+    key = columns[1:keys]
     values = columns[keys:-1]  # what a row is, without its key and when it was computed
     updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in [*values, "computed_at", "vendor_id"])
     changed = (
@@ -335,7 +423,17 @@ def _copy_upsert(model, vendor, period_kind, starts, columns, rows, keys, only_c
         _copy(cursor, stage, names, rows)
         cursor.execute(
             f"INSERT INTO {table} ({names}) SELECT {names} FROM {stage} "
-            f"ON CONFLICT ({', '.join(columns[1:keys])}) DO UPDATE SET {updates}{changed}"
+            f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}{changed}"
+        )
+        # What the vendor had stored for these periods and no longer has (a period left
+        # with no tickets keeps no ticket figures). Without statistics the planner takes
+        # the staging table for a small one and probes it once per stored row.
+        cursor.execute(f"ANALYZE {stage}")
+        cursor.execute(
+            f"DELETE FROM {table} t WHERE t.vendor_id = %s AND t.period_kind = %s "
+            f"AND t.period_start = ANY(%s) AND NOT EXISTS (SELECT 1 FROM {stage} s WHERE "
+            f"{' AND '.join(f's.{c} = t.{c}' for c in key)})",
+            [vendor.pk, period_kind, list(starts)],
         )
 
 
@@ -345,27 +443,6 @@ def _copy(cursor, table: str, names: str, rows) -> None:
     with connection.wrap_database_errors, cursor.connection.cursor().copy(sql) as copy:
         for row in rows:
             copy.write_row(row)
-
-
-def _metric_row(vendor, kind, subject_kind, subject_id, start, metric, f: Figure, now):
-    return MetricValue(
-        vendor=vendor,
-        subject_kind=subject_kind,
-        subject_id=subject_id,
-        period_kind=kind.value,
-        period_start=start,
-        metric=metric,
-        value=_dec(f.value),
-        numerator=_dec(f.numerator),
-        denominator=_dec(f.denominator),
-        sample_size=f.sample_size,
-        ci_low=_dec(f.ci[0]) if f.ci else None,
-        ci_high=_dec(f.ci[1]) if f.ci else None,
-        low_sample=f.low_sample,
-        excluded=f.excluded,
-        detail=f.detail,
-        computed_at=now,
-    )
 
 
 def _record_restatements(vendor, kind, result: Result, reopened: dict, now) -> None:

@@ -10,6 +10,10 @@ who held the ticket when it was answered (`response_technician`, else `technicia
 by `technician`, the ticket's resolver (METRICS.md, Attribution). Vendor and contract sums do
 not depend on the technician, so they are the same either way.
 
+What is stored follows the tickets: a technician with no ticket in a period has no figures
+for it, and a vendor or contract only the counts that say "no tickets" and the backlog carried
+through (besides figures from outages and records beyond tickets).
+
 Modules, from the entry point down:
 
 - `vendor`: `compute_vendor`, the entry point: sums the daily totals into periods and
@@ -17,6 +21,7 @@ Modules, from the entry point down:
 - `daily`: `daily_totals`, the additive sums per (local day, contract, technician); on
   PostgreSQL from one temporary copy of the vendor's tickets, which also feeds each period
   kind's percentiles and backlog ages.
+- `snapshot`: the same on SQLite, from one read of the vendor's tickets into Python.
 - `distributions`: medians, 90th percentiles and backlog ages, the figures that do not add
   up, through the ORM (SQLite included) and in SQL on PostgreSQL.
 - `formulas`: figures, scores and service credits from those sums; pure math, no Django.

@@ -1,6 +1,7 @@
 """The daily totals every period kind is summed from: counts, time sums, SLA outcomes and survey
 answers per (local day, contract, technician). On PostgreSQL they come from one temporary copy
-of the vendor's tickets, which also serves each period kind's percentiles and backlog ages."""
+of the vendor's tickets, which also serves each period kind's percentiles and backlog ages; on
+SQLite from one read of the same columns into Python (`snapshot`)."""
 
 from __future__ import annotations
 
@@ -11,16 +12,16 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, DateField, F, Q, Sum
+from django.db.models import Count, DateField, F
 from django.db.models.functions import Trunc
 
 from common.periods import PeriodKind, periods_between
 from scorecards.compute.distributions import (
-    _RESPONDER,
     _RESPONDER_SQL,
     backlog_ages_postgresql,
     percentiles_postgresql,
 )
+from scorecards.compute.snapshot import snapshot_totals
 from tickets.models import SurveyResponse, Ticket
 from vendors.models import Vendor
 
@@ -33,7 +34,7 @@ class DailyTotals:
     first: dt.date
     last: dt.date  # inclusive
     rows: list[tuple[dt.date, int | None, int | None, dict[str, float]]]
-    # PostgreSQL only: percentiles and backlog ages per period kind, for every period that
+    # Percentiles and backlog ages per period kind asked for, for every period that
     # lies wholly inside [first, last], read from the same snapshot of the vendor's tickets.
     percentiles: dict[PeriodKind, dict] = field(default_factory=dict)
     backlog_ages: dict[PeriodKind, dict[dt.date, float | None]] = field(default_factory=dict)
@@ -52,55 +53,11 @@ def daily_totals(
     hi = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(0), tz)
     if connection.vendor == "postgresql":
         return _daily_totals_postgresql(vendor, first, last, lo, hi, zone, kinds)
-    tickets = Ticket.objects.filter(vendor=vendor)
-    rows: list[tuple[dt.date, int | None, int | None, dict[str, float]]] = []
-
-    def grouped(qs, timestamp: str, prefix: str = "", responder: bool = False, **aggregates):
-        day = Trunc(timestamp, "day", output_field=DateField(), tzinfo=tz)
-        who = _RESPONDER if responder else F("technician_id")
-        found = (
-            qs.filter(**{f"{timestamp}__gte": lo, f"{timestamp}__lt": hi})
-            .annotate(day=day, who=who)
-            .values("day", "contract_id", "who")
-            .annotate(**aggregates)
-            .order_by()
-        )
-        for row in found:
-            values = {f"{prefix}{k}": row[k] or 0 for k in aggregates}
-            rows.append((row["day"], row["contract_id"], row["who"], values))
-
-    grouped(tickets, "created_at", created=Count("id"))
-    grouped(
-        tickets,
-        "resolved_at",
-        resolved=Count("id"),
-        resolution_seconds=Sum("resolution_seconds"),
-        fcr=Count("id", filter=Q(first_contact_resolution=True)),
-        reopened=Count("id", filter=Q(reopen_count__gt=0)),
-        repeats=Count("id", filter=Q(repeat=True)),
-        escalated=Count("id", filter=Q(escalated=True)),
+    rows, percentiles, backlog_ages = snapshot_totals(
+        vendor.pk, first, last, lo, hi, tz, [PeriodKind(k) for k in kinds]
     )
-    grouped(
-        tickets.filter(response_seconds__isnull=False),
-        "first_response_at",
-        responder=True,
-        responses=Count("id"),
-        response_seconds=Sum("response_seconds"),
-    )
-    for target in ("response", "resolution"):
-        met, excluded = f"{target}_met", f"{target}_excluded"
-        grouped(
-            tickets.filter(**{f"{met}__isnull": False}),
-            f"{target}_outcome_at",
-            prefix=f"{target}_",
-            responder=target == "response",
-            # Named apart from the columns: an aggregate may not share a filtered field's name.
-            met=Count("id", filter=Q(**{met: True, excluded: False})),
-            breached=Count("id", filter=Q(**{met: False, excluded: False})),
-            excluded=Count("id", filter=Q(**{excluded: True})),
-        )
     _survey_rows(vendor, tz, lo, hi, rows)
-    return DailyTotals(first, last, _merged(rows))
+    return DailyTotals(first, last, _merged(rows), percentiles, backlog_ages)
 
 
 def _merged(rows) -> list[tuple[dt.date, int | None, int | None, dict[str, float]]]:

@@ -117,15 +117,7 @@ def subject_figures(
         )
     else:
         f["cost_per_ticket"] = Figure(None, float(invoiced["amount"]) if invoiced else None)
-    if uptime:
-        f["uptime_pct"] = Figure(
-            uptime["value"],
-            uptime["minutes"] - uptime["down_minutes"],
-            uptime["minutes"],
-            detail={"services": uptime["services"]},
-        )
-    else:
-        f["uptime_pct"] = Figure(None)
+    f["uptime_pct"] = uptime_figure(uptime) if uptime else Figure(None)
     f["tickets_per_tech_day"] = (
         Figure(
             resolved / technicians / business_days,
@@ -137,6 +129,29 @@ def subject_figures(
         else Figure(None)
     )
     return f
+
+
+def quiet_figures(*, backlog: float, backlog_age: float | None) -> dict[str, Figure]:
+    """A vendor's or contract's ticket figures for a period without tickets: the counts that
+    say so and the backlog carried through, as `subject_figures` gives them; the rest would
+    be "no data", so they are not stored (nothing stored reads as no data)."""
+    f = {
+        "tickets_created": Figure(0.0, sample_size=0),
+        "tickets_resolved": Figure(0.0, sample_size=0),
+        "backlog": Figure(backlog, sample_size=int(backlog)),
+    }
+    if backlog_age is not None:
+        f["backlog_age_p50"] = Figure(backlog_age, sample_size=int(backlog))
+    return f
+
+
+def uptime_figure(uptime: dict) -> Figure:
+    return Figure(
+        uptime["value"],
+        uptime["minutes"] - uptime["down_minutes"],
+        uptime["minutes"],
+        detail={"services": uptime["services"]},
+    )
 
 
 def weights_and_targets(contract, subject_kind, overrides: Overrides):

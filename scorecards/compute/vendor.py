@@ -20,8 +20,10 @@ from scorecards.compute.distributions import period_backlog_ages, period_percent
 from scorecards.compute.formulas import (
     add_vendor_credits,
     contract_credit,
+    quiet_figures,
     subject_figures,
     subject_score,
+    uptime_figure,
     weights_and_targets,
 )
 from scorecards.compute.results import (
@@ -36,6 +38,10 @@ from scorecards.compute.results import (
 from tickets.models import Outage, Ticket
 from vendors import sla
 from vendors.models import Contract, Invoice, Vendor
+
+# Figures a technician never has (outages and invoices are a vendor's or contract's, the
+# backlog's age the vendor's): "no data" by definition, so not stored for technicians.
+NOT_A_TECHNICIANS = ("uptime_pct", "cost_per_ticket", "backlog_age_p50")
 
 
 class _Sums(defaultdict):
@@ -145,34 +151,51 @@ def compute_vendor(
         backlog_at = _backlog_series(opening.get(subject, 0.0), subject, flows, periods)
         for period in periods:
             key = (subject, period.start)
-            s = sums.get(key, _Sums())
-            backlog = backlog_at[period.start]
-            if subject[0] == TECHNICIAN and not s and not backlog:
-                continue  # a technician with nothing in the period has no row at all
-            days = _days_for(subject, contract_by_id, business_days, period)
-            figures = subject_figures(
-                s,
-                technicians=len(technicians_by.get(key, ())) if subject[0] != TECHNICIAN else 1,
-                business_days=days,
-                backlog=backlog,
-                percentiles=percentiles.get(key, {}),
-                backlog_age=backlog_ages.get(period.start) if subject[0] == VENDOR else None,
-                uptime=uptime.get(key),
-                invoiced=invoiced.get(key),
-                min_sample=min_sample,
-            )
-            figures.update(beyond.get(key, {}))  # before credits and score: both may use them
+            s = sums.get(key)
+            if not s:
+                # No ticket in the period: what is stored follows the tickets. A technician
+                # has no row at all; a vendor or contract keeps only what says "no tickets"
+                # (none created or resolved, the backlog carried through), beside its figures
+                # from outages and records beyond tickets.
+                if subject[0] == TECHNICIAN:
+                    continue
+                figures = quiet_figures(
+                    backlog=backlog_at[period.start],
+                    backlog_age=backlog_ages.get(period.start) if subject[0] == VENDOR else None,
+                )
+                if key in uptime:
+                    figures["uptime_pct"] = uptime_figure(uptime[key])
+                figures.update(beyond.get(key, {}))
+            else:
+                figures = subject_figures(
+                    s,
+                    technicians=len(technicians_by.get(key, ())) if subject[0] != TECHNICIAN else 1,
+                    business_days=_days_for(subject, contract_by_id, business_days, period),
+                    backlog=backlog_at[period.start],
+                    percentiles=percentiles.get(key, {}),
+                    backlog_age=backlog_ages.get(period.start) if subject[0] == VENDOR else None,
+                    uptime=uptime.get(key),
+                    invoiced=invoiced.get(key),
+                    min_sample=min_sample,
+                )
+                figures.update(beyond.get(key, {}))  # before credits and score: both use them
+                if subject[0] == TECHNICIAN:
+                    for code in NOT_A_TECHNICIANS:
+                        del figures[code]
             if subject[0] == CONTRACT and kind is PeriodKind.MONTH:
                 figures["service_credit"] = contract_credit(contract_by_id[subject[1]], figures)
             result.figures[key] = figures
     if kind is PeriodKind.MONTH:
         add_vendor_credits(result, vendor.pk, contracts, periods)
+    used: dict[Subject, tuple] = {}  # the same for each of a subject's periods
     for key, figures in result.figures.items():
-        weights, targets = weights_and_targets(
-            contract_by_id.get(key[0][1]) if key[0][0] == CONTRACT else primary,
-            key[0][0],
-            overrides,
-        )
+        if key[0] not in used:
+            used[key[0]] = weights_and_targets(
+                contract_by_id.get(key[0][1]) if key[0][0] == CONTRACT else primary,
+                key[0][0],
+                overrides,
+            )
+        weights, targets = used[key[0]]
         result.scores[key] = subject_score(figures, weights, targets)
         score = result.scores[key]
         figures["score"] = Figure(

@@ -313,14 +313,18 @@ def test_each_technician_counts_the_tickets_they_resolved(month):
 
 
 def test_a_month_without_tickets_stores_no_data_never_zero(month):
+    # What is stored follows the tickets: a month without any keeps only the counts that say
+    # "no tickets" and the backlog carried through; a rate or a time is not stored at all
+    # (nothing stored reads as no data), never as zero.
     december = Period.containing("month", dt.date(2027, 1, 1))
     scorecards_recompute(vendor=month["vendor"], kind="month", periods=[december], now=NOW)
     f = MetricValue.objects.filter(subject_kind="vendor", period_start=december.start)
     by_metric = {m.metric: m for m in f}
-    assert by_metric["sla_compliance_pct"].value is None
-    assert by_metric["mttr"].value is None
+    assert "sla_compliance_pct" not in by_metric
+    assert "mttr" not in by_metric
     assert by_metric["tickets_resolved"].value == 0
-    assert by_metric["cost_per_ticket"].value is None
+    assert by_metric["tickets_created"].value == 0
+    assert "cost_per_ticket" not in by_metric
 
 
 def test_recomputing_twice_stores_the_same_figures(month):

@@ -1,5 +1,6 @@
-"""Writes the demo's tickets fast, a chunk per transaction: tickets through bulk_create, their
-events and survey answers as plain rows (COPY on PostgreSQL, executemany elsewhere). What the
+"""Writes the demo's tickets fast, a chunk per transaction: tickets through bulk_create on
+PostgreSQL and as plain rows elsewhere, their events and survey answers as plain rows (COPY on
+PostgreSQL, executemany elsewhere). What the
 generator hands over (a `MadeTicket` with its `Event`s) is shaped here, as the rows are written."""
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ def write_chunk(chunk: list[MadeTicket]) -> tuple[int, int]:
     """Stores a chunk of tickets with their events and survey answers in one transaction;
     returns how many (events, surveys) it wrote."""
     with transaction.atomic():
-        Ticket.objects.bulk_create([m.ticket for m in chunk], batch_size=BATCH_SIZE)
+        _insert_tickets([m.ticket for m in chunk])
         events, surveys = [], []
         for m in chunk:
             pk = m.ticket.pk
@@ -53,6 +54,27 @@ def write_chunk(chunk: list[MadeTicket]) -> tuple[int, int]:
         _insert(SurveyResponse, SURVEY_COLUMNS, surveys)
     reset_queries()  # with DEBUG on, Django keeps every query: keep memory flat
     return len(events), len(surveys)
+
+
+_TICKET_COLUMNS = [f.attname for f in Ticket._meta.concrete_fields if not f.primary_key]
+
+
+def _insert_tickets(tickets: list[Ticket]) -> None:
+    """The tickets, each given its id. On SQLite as plain rows with ids numbered on from the
+    table's highest, inside the chunk's transaction (SQLite lets one writer in at a time):
+    preparing every field of every instance was half of `make demo`'s seeding."""
+    if connection.vendor == "postgresql":
+        Ticket.objects.bulk_create(tickets, batch_size=BATCH_SIZE)
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {Ticket._meta.db_table}")
+        first = cursor.fetchone()[0] + 1
+    rows = []
+    for pk, ticket in enumerate(tickets, start=first):
+        ticket.pk = pk
+        ticket._state.adding, ticket._state.db = False, connection.alias
+        rows.append((pk, *(getattr(ticket, name) for name in _TICKET_COLUMNS)))
+    _insert(Ticket, ["id", *_TICKET_COLUMNS], rows)
 
 
 def _insert(model, columns: Sequence[str], rows: list[tuple]) -> None:

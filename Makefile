@@ -18,10 +18,7 @@ $(BIN)/.installed: pyproject.toml constraints.txt
 install: $(BIN)/.installed
 
 demo: install
-	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py seed_demo --if-empty
-	$(BIN)/python manage.py recompute_scorecards --all --unless-computed
-	$(BIN)/python manage.py demo_banner --url http://$(HOST):$(PORT)/
+	$(BIN)/python manage.py demo_ready --url http://$(HOST):$(PORT)/
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: install

@@ -16,7 +16,8 @@ class Command(BaseCommand):
     def handle(self, *args, url: str, **options) -> None:
         # One process rather than four: each `manage.py` start costs over a second, and a
         # newcomer waits for all of them before the site serves.
-        call_command("migrate", interactive=False, stdout=self.stdout)
+        call_command("migrate", interactive=False, verbosity=0)
+        self.stdout.write("Database migrated.")
         call_command("seed_demo", if_empty=True, stdout=self.stdout)
         call_command("recompute_scorecards", all=True, unless_computed=True, stdout=self.stdout)
         call_command("demo_banner", url=url, stdout=self.stdout)

@@ -49,8 +49,9 @@ FIGURE_COLUMNS = [
 KEY_FIELDS = ["subject_kind", "subject_id", "period_kind", "period_start", "metric"]
 
 
-def _num(value: float | None) -> float | None:
-    """For COPY: the column's numeric(18, 4) does the exact rounding; a float is cheaper."""
+def _num(value: float | None, places: int = 4) -> float | None:
+    """For COPY: the column's numeric type does the exact rounding to its `places`; a float
+    is cheaper."""
     return None if value is None else round(float(value), 6)
 
 
@@ -221,27 +222,25 @@ def _sqlite_num(value: float | None, places: int = 4) -> int | str | None:
 _QUANTUM = {places: Decimal(1).scaleb(-places) for places in (2, 4)}
 
 
-def _store_sqlite(vendor, kind, result: Result, now, starts) -> int:
-    """SQLite: prepared statements run over plain tuples (an insert for new keys, an upsert
-    for stored ones), a fraction of what building and saving a model instance per figure
-    costs (the demo writes hundreds of thousands). The values are what Django would write."""
-    ops, period_kind, vendor_id = connection.ops, kind.value, vendor.pk
-    stamp = ops.adapt_datetimefield_value(now)
-    day = {start: ops.adapt_datefield_value(start) for start in starts}
+def _rows(vendor, kind, result: Result, *, num, day, stamp) -> tuple[list, list]:
+    """The result's figures and scorecards as rows of _METRIC_COLUMNS and _CARD_COLUMNS, each
+    value adapted by the backend's writer: `num(value, places)` for numbers, `day(start)` for
+    period starts, `stamp` for computed_at."""
+    vendor_id, period_kind = vendor.pk, kind.value
     figures = [
         (
             vendor_id,
             subject_kind,
             subject_id,
             period_kind,
-            day.get(start) or ops.adapt_datefield_value(start),
+            day(start),
             metric,
-            _sqlite_num(f.value),
-            _sqlite_num(f.numerator),
-            _sqlite_num(f.denominator),
+            num(f.value),
+            num(f.numerator),
+            num(f.denominator),
             f.sample_size,
-            _sqlite_num(f.ci[0]) if f.ci else None,
-            _sqlite_num(f.ci[1]) if f.ci else None,
+            num(f.ci[0]) if f.ci else None,
+            num(f.ci[1]) if f.ci else None,
             f.low_sample,
             f.excluded,
             json.dumps(f.detail) if f.detail else "{}",
@@ -257,8 +256,8 @@ def _store_sqlite(vendor, kind, result: Result, now, starts) -> int:
             subject_kind,
             subject_id,
             period_kind,
-            day.get(start) or ops.adapt_datefield_value(start),
-            None if score is None else _sqlite_num(score.score, 2),
+            day(start),
+            None if score is None else num(score.score, 2),
             "" if score is None else score.grade,
             json.dumps(_weights_used(score)),
             targets[(subject_kind, subject_id)],
@@ -266,6 +265,23 @@ def _store_sqlite(vendor, kind, result: Result, now, starts) -> int:
         )
         for ((subject_kind, subject_id), start), score in result.scores.items()
     ]
+    return figures, cards
+
+
+def _store_sqlite(vendor, kind, result: Result, now, starts) -> int:
+    """SQLite: prepared statements run over plain tuples (an insert for new keys, an upsert
+    for stored ones), a fraction of what building and saving a model instance per figure
+    costs (the demo writes hundreds of thousands). The values are what Django would write."""
+    ops = connection.ops
+    days = {start: ops.adapt_datefield_value(start) for start in starts}
+    figures, cards = _rows(
+        vendor,
+        kind,
+        result,
+        num=_sqlite_num,
+        day=lambda start: days.get(start) or ops.adapt_datefield_value(start),
+        stamp=ops.adapt_datetimefield_value(now),
+    )
     with connection.cursor() as cursor:
         # SQLite's default page cache (2 MB) makes each index insert of a large run a read
         # and a write of a page; a larger one for this connection keeps the indexes in memory.
@@ -274,7 +290,7 @@ def _store_sqlite(vendor, kind, result: Result, now, starts) -> int:
         (MetricValue, _METRIC_COLUMNS, 6, figures),
         (Scorecard, _CARD_COLUMNS, 5, cards),
     ):
-        stored = _delete_stale(model, vendor, period_kind, starts, {row[1:keys] for row in rows})
+        stored = _delete_stale(model, vendor, kind.value, starts, {row[1:keys] for row in rows})
         rows.sort(key=lambda row: row[1:keys])  # in key order: each index page touched once
         names, marks = ", ".join(columns), ", ".join(["%s"] * len(columns))
         insert = f"INSERT INTO {model._meta.db_table} ({names}) VALUES ({marks})"
@@ -338,45 +354,8 @@ _CARD_COLUMNS = [
 def _store_postgresql(vendor: Vendor, kind: PeriodKind, result: Result, now, starts) -> int:
     """PostgreSQL: COPY, which costs a fraction of building a model instance per figure (a
     full recompute writes millions)."""
-    vendor_id, period_kind, empty = vendor.pk, kind.value, json.dumps({})
-    figures = [
-        (
-            vendor_id,
-            subject_kind,
-            subject_id,
-            period_kind,
-            start,
-            metric,
-            _num(f.value),
-            _num(f.numerator),
-            _num(f.denominator),
-            f.sample_size,
-            _num(f.ci[0]) if f.ci else None,
-            _num(f.ci[1]) if f.ci else None,
-            f.low_sample,
-            f.excluded,
-            json.dumps(f.detail) if f.detail else empty,
-            now,
-        )
-        for ((subject_kind, subject_id), start), by_metric in result.figures.items()
-        for metric, f in by_metric.items()
-    ]
-    targets = {subject: json.dumps(_targets_used(result, *subject)) for subject in result.targets}
-    cards = [
-        (
-            vendor_id,
-            subject_kind,
-            subject_id,
-            period_kind,
-            start,
-            None if score is None else _num(score.score),
-            "" if score is None else score.grade,
-            json.dumps(_weights_used(score)),
-            targets[(subject_kind, subject_id)],
-            now,
-        )
-        for ((subject_kind, subject_id), start), score in result.scores.items()
-    ]
+    period_kind = kind.value
+    figures, cards = _rows(vendor, kind, result, num=_num, day=lambda start: start, stamp=now)
     # Rewriting an unchanged figure costs a new tuple and index entries; most nights most
     # figures do not change, so only changed ones are written (computed_at = last change).
     _copy_upsert(MetricValue, vendor, period_kind, starts, _METRIC_COLUMNS, figures, 6, True)

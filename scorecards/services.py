@@ -398,6 +398,12 @@ def _copy_upsert(model, vendor, period_kind, starts, columns, rows, keys, only_c
             f"CREATE TEMP TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS AS "
             f"SELECT {names} FROM {table} WITH NO DATA"
         )
+        # Keyed, so that the stale-row check below probes it: the planner's estimate of the
+        # stored rows can be far too low (say, just after a cold run copied millions in),
+        # and then it scans the whole staging table once per stored row (1.7 s, not 20 ms).
+        cursor.execute(
+            f"CREATE UNIQUE INDEX IF NOT EXISTS {stage}_key ON {stage} ({', '.join(key)})"
+        )
         cursor.execute(f"TRUNCATE {stage}")
         _copy(cursor, stage, names, rows)
         cursor.execute(
@@ -405,8 +411,7 @@ def _copy_upsert(model, vendor, period_kind, starts, columns, rows, keys, only_c
             f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}{changed}"
         )
         # What the vendor had stored for these periods and no longer has (a period left
-        # with no tickets keeps no ticket figures). Without statistics the planner takes
-        # the staging table for a small one and probes it once per stored row.
+        # with no tickets keeps no ticket figures).
         cursor.execute(f"ANALYZE {stage}")
         cursor.execute(
             f"DELETE FROM {table} t WHERE t.vendor_id = %s AND t.period_kind = %s "

@@ -248,6 +248,7 @@ def _rows(vendor, kind, result: Result, *, num, day, stamp) -> tuple[list, list]
         )
         for ((subject_kind, subject_id), start), by_metric in result.figures.items()
         for metric, f in by_metric.items()
+        if not f.says_nothing
     ]
     targets = {subject: json.dumps(_targets_used(result, *subject)) for subject in result.targets}
     cards = [

@@ -26,6 +26,19 @@ class Figure:
     excluded: int = 0
     detail: dict = field(default_factory=dict)
 
+    @property
+    def says_nothing(self) -> bool:
+        """No value and nothing counted towards one: stored, it would only repeat "no data",
+        which a missing figure already says (in sparse histories, most of the rows)."""
+        return (
+            self.value is None
+            and not self.numerator
+            and not self.denominator
+            and not self.sample_size
+            and not self.excluded
+            and not any(self.detail.values())
+        )
+
 
 @dataclass
 class Result:

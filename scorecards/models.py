@@ -34,6 +34,9 @@ class SubjectPeriod(models.Model):
 
 
 class MetricValue(SubjectPeriod):
+    # No index of its own: `metric_vendor_period` leads with the vendor and serves its lookups and
+    # the cascade; a second index costs every figure written.
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="+", db_index=False)
     metric = models.CharField(max_length=40)
     value = models.DecimalField(
         max_digits=18, decimal_places=4, null=True, blank=True, help_text="Empty = no data."
@@ -72,6 +75,9 @@ class MetricValue(SubjectPeriod):
 
 
 class Scorecard(SubjectPeriod):
+    # No index of its own: `scorecard_vendor_period` leads with the vendor and serves its
+    # lookups and the cascade; a second index costs every scorecard written.
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="+", db_index=False)
     score = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
     grade = models.CharField(max_length=1, blank=True)
     weights = models.JSONField(default=dict, help_text="Weights used, renormalised.")

@@ -38,6 +38,9 @@ class DailyTotals:
     # lies wholly inside [first, last], read from the same snapshot of the vendor's tickets.
     percentiles: dict[PeriodKind, dict] = field(default_factory=dict)
     backlog_ages: dict[PeriodKind, dict[dt.date, float | None]] = field(default_factory=dict)
+    # Per contract, whether each day has open time on its calendar: reckoned by the first
+    # period kind that needs a day, so weeks, months and quarters do not each redo the clock.
+    open_days: dict[int, dict[dt.date, bool]] = field(default_factory=dict)
 
 
 def daily_totals(

@@ -124,7 +124,9 @@ def compute_vendor(
         backlog_ages = period_backlog_ages(tickets, periods, zone, vendor.pk)
     uptime = _uptime(vendor, contracts, periods, zone)
     invoiced = _invoiced(vendor, kind, periods)
-    business_days = {c.pk: _business_days(c, periods) for c in contracts}
+    business_days = {
+        c.pk: _business_days(c, periods, daily.open_days.setdefault(c.pk, {})) for c in contracts
+    }
     beyond = (
         {}
         if kind is PeriodKind.WEEK
@@ -287,17 +289,22 @@ def _invoiced(vendor, kind, periods) -> dict[tuple[Subject, dt.date], dict]:
     return out
 
 
-def _business_days(contract: Contract, periods) -> dict[dt.date, int]:
-    """Days of each period with any open time on the contract's business calendar."""
-    clock = contract.sla_policy.calendar.to_clock()
-    zone = ZoneInfo(clock.time_zone)
+def _business_days(contract: Contract, periods, open_on: dict[dt.date, bool]) -> dict[dt.date, int]:
+    """Days of each period with any open time on the contract's business calendar. `open_on`
+    holds the days already reckoned, and is added to."""
+    clock = zone = None
     days = {}
     for period in periods:
         count, day = 0, period.start
         while day < period.end:
-            start = dt.datetime.combine(day, dt.time(0), zone)
-            end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), zone)
-            count += sla.business_seconds(clock, start, end) > 0
+            if day not in open_on:
+                if clock is None:
+                    clock = contract.sla_policy.calendar.to_clock()
+                    zone = ZoneInfo(clock.time_zone)
+                start = dt.datetime.combine(day, dt.time(0), zone)
+                end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), zone)
+                open_on[day] = sla.business_seconds(clock, start, end) > 0
+            count += open_on[day]
             day += dt.timedelta(days=1)
         days[period.start] = count
     return days

@@ -413,7 +413,6 @@ def _copy_upsert(model, vendor, period_kind, starts, columns, rows, keys, only_c
         )
         # What the vendor had stored for these periods and no longer has (a period left
         # with no tickets keeps no ticket figures).
-        cursor.execute(f"ANALYZE {stage}")
         cursor.execute(
             f"DELETE FROM {table} t WHERE t.vendor_id = %s AND t.period_kind = %s "
             f"AND t.period_start = ANY(%s) AND NOT EXISTS (SELECT 1 FROM {stage} s WHERE "

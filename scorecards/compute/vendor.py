@@ -82,12 +82,23 @@ def compute_vendor(
     flows: dict[tuple[Subject, dt.date], list[float]] = defaultdict(lambda: [0.0, 0.0])
     period_of: dict[dt.date, dt.date] = {}
 
+    # Days are summed into their period per (contract, technician) first, and only those
+    # sums into each subject: a week has a seventh of the rows to fan out, a month a thirtieth.
+    per_period: dict[tuple[dt.date, int | None, int | None], dict[str, float]] = {}
     for day, contract_id, technician_id, values in daily.rows:
         if not periods[0].start <= day <= last_day:
             continue
         start = period_of.get(day)
         if start is None:
             start = period_of[day] = Period.containing(kind, day).start
+        bucket = per_period.get((start, contract_id, technician_id))
+        if bucket is None:
+            per_period[(start, contract_id, technician_id)] = dict(values)
+        else:
+            for key, value in values.items():
+                bucket[key] = bucket.get(key, 0) + value
+
+    for (start, contract_id, technician_id), values in per_period.items():
         subjects = list(_subjects(vendor.pk, contract_id, technician_id))
         if "created" in values or "resolved" in values:
             for subject in subjects:

@@ -3,7 +3,7 @@
 Usage (PostgreSQL; the database must be migrated and is emptied of bench data first):
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/vs_bench \\
-        .venv/bin/python bench/bench_recompute.py [--tickets N] [--workers 2]
+        .venv/bin/python bench/bench_recompute.py [--tickets N] [--workers 2 | 1,2]
 
 Tickets are generated in SQL with plausible derived facts (this measures aggregation, not
 derivation: bench_seed_demo does that). It then times:
@@ -12,7 +12,8 @@ derivation: bench_seed_demo does that). It then times:
      workers, and <= 4x the floor);
   2. a recompute after 10,000 changed tickets, recent ones (target <= 2 s) and spread at
      random (target <= 5 s), of the dirty periods only.
-With --workers N the vendors are shared among N processes, as N Celery workers would.
+With --workers N the vendors are shared among N processes, as N Celery workers would;
+--workers 1,2 times the cold full recompute with one and then two (what one more worker buys).
 """
 
 from __future__ import annotations
@@ -286,7 +287,12 @@ def run(fn, vendor_ids, workers: int) -> tuple[float, int]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tickets", type=int, default=1_000_000)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--workers",
+        default="2",
+        help="worker processes; a list such as 1,2 times the cold full recompute with each "
+        "(what one more worker buys), the rest with the last",
+    )
     parser.add_argument("--reuse", action="store_true", help="keep the generated tickets")
     parser.add_argument(
         "--cold-only", action="store_true", help="stop after the first (cold) full recompute"
@@ -302,26 +308,38 @@ def main() -> None:
             f"generated {Ticket.objects.filter(source='bench').count():,} tickets in "
             f"{time.perf_counter() - started:.1f} s"
         )
-    # Cold: nothing of the bench vendors stored yet (figures, scores, dirty marks, closes).
-    for model in (MetricValue, Scorecard, DirtyPeriod, ClosedPeriod):
-        model.objects.filter(vendor__slug__startswith="bench-").delete()
     vendor_ids = list(Vendor.objects.filter(slug__startswith="bench-").values_list("pk", flat=True))
-    connections.close_all()
-
     floor = sql_floor(settings.REPORTING_TIME_ZONE)
     print(
         f"SQL floor: the figures' GROUP BY passes (every subject and period kind, with "
         f"percentiles) take {floor:.1f} s"
     )
-    connections.close_all()  # forked workers must not inherit (and close) this connection
-    cpu = cpu_seconds()
-    seconds, written = run(recompute_vendor_all, vendor_ids, args.workers)
-    busy = "" if cpu[1] is None else f"; machine busy {cpu_seconds()[1] - cpu[1]:.1f} CPU-s"
-    print(
-        f"full recompute: {len(vendor_ids)} vendors x week/month/quarter, {written:,} figures "
-        f"in {seconds:.1f} s with {args.workers} worker(s) (target <= 15 s at 1M); "
-        f"{seconds / floor:.1f}x the SQL floor (target <= 4x){busy}"
-    )
+    counts = [int(n) for n in args.workers.split(",")]
+    cold = {}
+    for workers in counts:
+        # Cold: nothing of the bench vendors stored yet (figures, scores, dirty marks, closes).
+        for model in (MetricValue, Scorecard, DirtyPeriod, ClosedPeriod):
+            model.objects.filter(vendor__slug__startswith="bench-").delete()
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE scorecards_metricvalue")
+            cursor.execute("VACUUM ANALYZE scorecards_scorecard")
+        connections.close_all()  # forked workers must not inherit (and close) this connection
+        cpu = cpu_seconds()
+        seconds, written = run(recompute_vendor_all, vendor_ids, workers)
+        busy = "" if cpu[1] is None else f"; machine busy {cpu_seconds()[1] - cpu[1]:.1f} CPU-s"
+        cold[workers] = seconds
+        print(
+            f"full recompute: {len(vendor_ids)} vendors x week/month/quarter, {written:,} "
+            f"figures in {seconds:.1f} s with {workers} worker(s) (target <= 15 s at 1M with 2); "
+            f"{seconds / floor:.1f}x the SQL floor (target <= 4x){busy}"
+        )
+    if len(counts) > 1:
+        first, last = counts[0], counts[-1]
+        print(
+            f"{last} workers against {first}: {cold[first] / cold[last]:.2f}x as fast "
+            f"({cold[first]:.1f} s -> {cold[last]:.1f} s)"
+        )
+    args.workers = counts[-1]
     if args.cold_only:
         return
 

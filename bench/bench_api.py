@@ -1,4 +1,4 @@
-"""Scorecard list endpoint benchmark: p50/p95 of GET /api/v1/scorecards/ as a logged-in manager.
+"""API benchmark: p50/p95 of the scorecard, ticket and breach lists as a logged-in manager.
 
 Target: p95 < 50 ms with 1,000,000 tickets (e.g. the world bench_recompute.py builds and
 recomputes). Runs against whatever DATABASE_URL names; the database must be migrated and hold
@@ -8,7 +8,8 @@ stored scorecards (seed_demo + recompute_scorecards --all, or bench_recompute.py
         .venv/bin/python bench/bench_api.py [--requests 400]
 
 Requests go through the whole Django stack in-process (middleware, session, DRF, JSON), mixing
-the default page, technicians' scorecards, chosen metrics and one vendor's history.
+the default page, technicians' scorecards, chosen metrics and one vendor's history, plus the
+newest tickets and breaches of every vendor (cursor pages that must not read the whole table).
 """
 
 from __future__ import annotations
@@ -67,6 +68,8 @@ def main() -> int:
         "/api/v1/scorecards/?subject_kind=technician&page_size=50",
         "/api/v1/scorecards/?metrics=sla_compliance_pct,mttr,cost_per_ticket,csat_pct",
         f"/api/v1/scorecards/?vendor={vendor.pk}&period_kind=week",
+        "/api/v1/tickets/",
+        "/api/v1/breaches/",
     ]
     client = manager_client()
     for url in urls:  # warm-up: connections, caches, imports

@@ -1,10 +1,11 @@
 """Reads for the breach list, its heat map and the disputes: the breaches as the scorecards
 count them, and a ticket's disputes, alerts and pending recompute.
 
-Every ticket query goes through `vendors.selectors.vendor_ids_visible_to`, and every breach
-query is bounded by (vendor, outcome time range): the columns of the ticket_vendor_resp_out and
-ticket_vendor_resol_out indexes. A breach's outcome time is its due time (METRICS.md
-attribution), so the range picks the breaches that fell due in the period, open or not.
+Every ticket query goes through `vendors.selectors` (`vendors_visible_to` or
+`vendor_ids_visible_to`), and every breach query is bounded by (vendor ids, outcome time
+range): the columns of the ticket_vendor_resp_out and ticket_vendor_resol_out indexes. A
+breach's outcome time is its due time (METRICS.md attribution), so the range picks the
+breaches that fell due in the period, open or not.
 """
 
 from __future__ import annotations
@@ -33,7 +34,13 @@ from common.periods import Period, PeriodKind
 from scorecards.models import Alert, DirtyPeriod, Dispute
 from tickets.models import Ticket
 from tickets.selectors import KINDS
-from vendors.selectors import vendor_ids_visible_to
+from vendors.models import Vendor
+from vendors.selectors import (
+    VendorIdIn,
+    vendor_ids_visible_to,
+    vendor_scope_q,
+    vendors_visible_to,
+)
 
 # "none" = never disputed; the others are the status of the latest dispute of that breach.
 DISPUTE_FILTERS = ("none", "open", "accepted", "rejected")
@@ -76,10 +83,25 @@ def _latest_dispute_status(kind: str) -> Subquery:
     return Subquery(latest.values("status")[:1], output_field=CharField())
 
 
-def _breaches_of_kind(*, visible: QuerySet, query: BreachQuery, kind: str) -> QuerySet[Ticket]:
+def _breach_vendors(*, user, query: BreachQuery) -> QuerySet[Vendor]:
+    """The vendors whose breaches the query may list: those the user may see, narrowed to the
+    chosen vendor and to the chosen contract's vendor (a ticket's vendor is its contract's,
+    so a manager's ?contract= reads one vendor's range of the (vendor, outcome) index)."""
+    vendors = vendors_visible_to(user)
+    if query.vendor_id is not None:
+        vendors = vendors.filter(pk=query.vendor_id)
+    if query.contract_id is not None:
+        vendors = vendors.filter(contracts=query.contract_id)
+    return vendors
+
+
+def _breaches_of_kind(*, user, query: BreachQuery, kind: str) -> QuerySet[Ticket]:
     """The tickets whose `kind` target fell due in the range without being met."""
     tickets = Ticket.objects.filter(
-        vendor_id__in=visible,
+        # The rule as a constant (a vendor user's one id; nothing for staff), then the ids
+        # the query allows as the index bound on the vendor column.
+        vendor_scope_q(user),
+        VendorIdIn(_breach_vendors(user=user, query=query)),
         **{
             f"{kind}_met": False,
             f"{kind}_outcome_at__gte": query.start,
@@ -108,13 +130,12 @@ def breach_rows_for_user(*, user, query: BreachQuery) -> QuerySet:
 
     Both kinds are one UNION query, so a page costs one query and its count one more.
     """
-    visible = vendor_ids_visible_to(user)
     parts = []
     for kind in query.kinds:
         target = F(f"{kind}_target_minutes") * 60
         taken = F("response_seconds" if kind == "response" else "resolution_seconds")
         parts.append(
-            _breaches_of_kind(visible=visible, query=query, kind=kind)
+            _breaches_of_kind(user=user, query=query, kind=kind)
             .annotate(
                 kind=Value(kind, output_field=CharField()),
                 due_at=F(f"{kind}_due_at"),
@@ -133,13 +154,12 @@ def breach_rows_for_user(*, user, query: BreachQuery) -> QuerySet:
 
 def breach_heatmap_counts_for_user(*, user, query: BreachQuery) -> dict[tuple[int, int], int]:
     """{(weekday 0=Mon..6, hour 0..23): breaches} by local due time in the reporting zone."""
-    visible = vendor_ids_visible_to(user)
     zone = ZoneInfo(settings.REPORTING_TIME_ZONE)
     counts: Counter[tuple[int, int]] = Counter()
     for kind in query.kinds:
         due = f"{kind}_due_at"
         cells = (
-            _breaches_of_kind(visible=visible, query=query, kind=kind)
+            _breaches_of_kind(user=user, query=query, kind=kind)
             .annotate(
                 weekday=ExtractIsoWeekDay(due, tzinfo=zone), hour=ExtractHour(due, tzinfo=zone)
             )
@@ -155,14 +175,13 @@ def breach_heatmap_counts_for_user(*, user, query: BreachQuery) -> dict[tuple[in
 
 def breach_categories_for_user(*, user, query: BreachQuery) -> list[str]:
     """The categories among the range's breaches (for the filter), whatever category is picked."""
-    visible = vendor_ids_visible_to(user)
     unfiltered = BreachQuery(
         start=query.start, end=query.end, vendor_id=query.vendor_id, contract_id=query.contract_id
     )
     names: set[str] = set()
     for kind in KINDS:
         names.update(
-            _breaches_of_kind(visible=visible, query=unfiltered, kind=kind)
+            _breaches_of_kind(user=user, query=unfiltered, kind=kind)
             .exclude(category="")
             .values_list("category", flat=True)
             .distinct()

@@ -236,4 +236,10 @@ class BreachFilter(ContractIdFilters):
             for op, bound in window.items():
                 one &= Q(**{f"{kind}_outcome_at__{op}": bound})
             condition |= one
+        if "lt" in window:
+            # A breach falls due after its ticket was created, so only tickets created before
+            # the window's end can be listed. Saying so changes no row, but a newest-first
+            # page of an old window then walks the created_at index from that end rather
+            # than from today (seconds for a manager's old month at 1M tickets).
+            condition &= Q(created_at__lt=window["lt"])
         return queryset.filter(condition)

@@ -138,6 +138,8 @@ class Ticket(models.Model):
             models.Index(
                 fields=["vendor", "resolution_outcome_at"], name="ticket_vendor_resol_out"
             ),
+            # Newest first across all vendors (a manager's API ticket and breach lists).
+            models.Index(fields=["created_at", "id"], name="ticket_created"),
             models.Index(fields=["contract", "resolved_at"], name="ticket_contract_resolved"),
             models.Index(fields=["technician", "resolved_at"], name="ticket_tech_resolved"),
             models.Index(fields=["requester", "category", "created_at"], name="ticket_repeat"),

@@ -1,7 +1,8 @@
 """Reads for the REST API about tickets, their events, surveys and outages.
 
 Each one starts from the vendors the user may see (`vendors.selectors`), so a filter applied
-later only narrows it; ticket lists are cursor-paginated over the (vendor, created_at) index.
+later only narrows it; ticket lists are cursor-paginated newest first, over the (vendor,
+created_at) index for one vendor and the (created_at, id) index across all of them.
 """
 
 from __future__ import annotations
@@ -9,13 +10,15 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from tickets.models import Outage, SurveyResponse, Ticket, TicketEvent
-from vendors.selectors import vendor_ids_visible_to
+from vendors.selectors import vendor_ids_visible_to, vendor_scope_q
 
 BREACHED = Q(response_met=False) | Q(resolution_met=False)
 
 
 def tickets_for_api(*, user) -> QuerySet[Ticket]:
-    return Ticket.objects.filter(vendor_id__in=vendor_ids_visible_to(user))
+    # No vendor subquery for managers and finance: with one, the newest-first page of all
+    # vendors' tickets could not walk the created_at index and read the whole table.
+    return Ticket.objects.filter(vendor_scope_q(user))
 
 
 def ticket_get_visible(*, user, ticket_id: int) -> Ticket | None:

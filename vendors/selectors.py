@@ -7,7 +7,7 @@ cannot even learn that another vendor's id exists).
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, Expression, F, Q, QuerySet, Subquery
 from django.http import Http404
 
 from common.roles import FINANCE, MANAGER, VENDOR, user_role
@@ -39,6 +39,36 @@ def vendor_scope_q(user, *, field: str = "vendor_id") -> Q:
     if role == VENDOR:
         return Q(**{field: user.vendor_membership.vendor_id})
     return Q(pk__in=[])
+
+
+class VendorIdIn(Expression):
+    """A filter `field IN (ids of these vendors)` that a (vendor, ...) index can answer.
+
+    On PostgreSQL it is `field = ANY(ARRAY(subquery))`: the ids are read once, before the
+    scan, and become the index condition on the vendor column. `IN (subquery)` is a semi-join
+    instead, which cannot narrow an index scan: a manager's query for one month of outcomes
+    read the whole ticket table. Elsewhere, plain `IN (subquery)`.
+    """
+
+    output_field = BooleanField()
+    conditional = True
+
+    def __init__(self, vendors: QuerySet[Vendor], *, field: str = "vendor_id") -> None:
+        super().__init__()
+        self.column = F(field)
+        self.ids = Subquery(vendors.values("pk"))
+
+    def get_source_expressions(self) -> list:
+        return [self.column, self.ids]
+
+    def set_source_expressions(self, exprs: list) -> None:
+        self.column, self.ids = exprs
+
+    def as_sql(self, compiler, connection) -> tuple[str, list]:
+        field_sql, field_params = compiler.compile(self.column)
+        ids_sql, ids_params = compiler.compile(self.ids)  # "(SELECT ...)"
+        template = "%s = ANY(ARRAY%s)" if connection.vendor == "postgresql" else "%s IN %s"
+        return template % (field_sql, ids_sql), [*field_params, *ids_params]
 
 
 def vendor_get_for_user(user, *, vendor_id=None, slug: str | None = None) -> Vendor:

@@ -22,6 +22,12 @@ A count therefore costs O(offset transitions in the span + log holidays), nothin
 week. Transitions are found once per ~year-sized block of a zone (sampling the offset every
 two days and bisecting to the second) and cached.
 
+A calendar also keeps (bounded) each wall day's running total at its start, so a total is a
+dict lookup plus that day's runs, and each due time by where its start stands (the running
+total and the next offset change): every instant of a closed stretch (a night, a weekend)
+stands at the same place, so the tickets opened in it are due alike, computed once.
+``clock_readings`` reads a ticket's due times and durations from one start in one call.
+
 Everything is integer microseconds, so results are exact; ``business_seconds`` floors the
 exact figure to whole seconds only at the end.
 """
@@ -32,11 +38,17 @@ import operator
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-__all__ = ["BusinessCalendar", "CalendarError", "add_business_seconds", "business_seconds"]
+__all__ = [
+    "BusinessCalendar",
+    "CalendarError",
+    "add_business_seconds",
+    "business_seconds",
+    "clock_readings",
+]
 
 _US = 1_000_000  # microseconds per second
 _DAY = 86_400 * _US
@@ -56,6 +68,8 @@ _DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"
 # missed; since 1970 tzdata's closest pair is ~7 days (Brazil 2000, Gaza), checked zone by zone.
 _BLOCK_S = 1 << 25
 _SAMPLE_S = 2 * 86_400
+# Entries a calendar keeps of its days' totals and of due times before it starts afresh.
+_KEPT = 1 << 14
 
 
 class CalendarError(ValueError):
@@ -131,7 +145,9 @@ def business_seconds(
         raise ValueError("end is before start")
     plan: _Plan = calendar._plan  # type: ignore[attr-defined]
     total = plan.open_between(lo, hi)
-    if not _none(pauses):  # most tickets never pause: skip building an empty union
+    # Most tickets never pause: skip building an empty union. Anything but an empty list or
+    # tuple goes through _merge_pauses, which refuses what is not a sequence of pairs.
+    if pauses.__class__ not in (tuple, list) or pauses:
         for pause_lo, pause_hi in _merge_pauses(pauses, lo, hi):
             total -= plan.open_between(pause_lo, pause_hi)
     return total // _US
@@ -149,14 +165,19 @@ def add_business_seconds(
     Landing exactly on closing time returns closing time, not the next opening.
     """
     cur = _to_us(start, "start")
-    try:
-        wanted = operator.index(seconds)
-    except TypeError:
-        raise TypeError(f"seconds must be an integer, not {type(seconds).__name__}") from None
+    if seconds.__class__ is int:
+        wanted = seconds
+    else:
+        try:
+            wanted = operator.index(seconds)
+        except TypeError:
+            raise TypeError(f"seconds must be an integer, not {type(seconds).__name__}") from None
     if wanted < 0:
         raise ValueError("seconds must not be negative")
     # Validate pauses even when seconds == 0.
-    spans = () if _none(pauses) else _merge_pauses(pauses, cur, None)
+    spans = (
+        () if pauses.__class__ in (tuple, list) and not pauses else _merge_pauses(pauses, cur, None)
+    )
     if wanted == 0:
         return start
     plan: _Plan = calendar._plan  # type: ignore[attr-defined]
@@ -165,10 +186,41 @@ def add_business_seconds(
         if pause_lo > cur:
             available = plan.open_between(cur, pause_lo)
             if remaining <= available:
-                return _from_us(plan.advance(cur, remaining), start.tzinfo)
+                return plan.due(cur, remaining, start.tzinfo)
             remaining -= available
         cur = pause_hi
-    return _from_us(plan.advance(cur, remaining), start.tzinfo)
+    return plan.due(cur, remaining, start.tzinfo)
+
+
+def clock_readings(
+    calendar: BusinessCalendar,
+    start: datetime,
+    targets: Iterable[int],
+    ends: Iterable[datetime | None],
+) -> tuple[list[datetime], list[int | None]]:
+    """What a clock started at ``start`` reads: ``add_business_seconds(calendar, start, s)``
+    for each of ``targets`` and ``business_seconds(calendar, start, end)`` for each of ``ends``
+    (None for None), with the same results and errors in the same order, ``start`` read once:
+    a ticket's due times and durations, a million times on a large import."""
+    lo = _to_us(start, "start")
+    plan: _Plan = calendar._plan  # type: ignore[attr-defined]
+    tz = start.tzinfo
+    dues = []
+    for seconds in targets:
+        if seconds.__class__ is int and seconds > 0:
+            dues.append(plan.due(lo, seconds * _US, tz))
+        else:  # zero, negative or not an int: its own checks and errors
+            dues.append(add_business_seconds(calendar, start, seconds))
+    elapsed: list[int | None] = []
+    for end in ends:
+        if end is None:
+            elapsed.append(None)
+            continue
+        hi = _to_us(end, "end")
+        if hi < lo:
+            raise ValueError("end is before start")
+        elapsed.append(plan.open_between(lo, hi) // _US)
+    return dues, elapsed
 
 
 # --- validation and conversion ------------------------------------------------------------
@@ -255,6 +307,14 @@ def _normalise_holidays(raw: object) -> frozenset[date]:
 
 
 def _to_us(value: object, name: str) -> int:
+    global _last_us
+    last = _last_us
+    if value is last[0]:  # a ticket's creation, converted for each of its four readings
+        return last[1]
+    if value.__class__ is datetime and value.tzinfo is UTC:  # what tickets hold: no checks due
+        instant = (value - _EPOCH) // _ONE_US  # type: ignore[operator]
+        _last_us = (value, instant)  # one tuple, so threads may share it
+        return instant
     if not isinstance(value, datetime):
         raise TypeError(f"{name} must be a datetime, not {type(value).__name__}")
     if value.tzinfo is None or value.utcoffset() is None:
@@ -262,16 +322,13 @@ def _to_us(value: object, name: str) -> int:
     return (value - _EPOCH) // _ONE_US
 
 
+_last_us: tuple[datetime | None, int] = (None, 0)  # the last UTC datetime _to_us converted
+
+
 def _from_us(instant: int, tz: tzinfo | None) -> datetime:
     if instant > _MAX_US:
         raise OverflowError("the result is beyond datetime.max")
-    return (_EPOCH + timedelta(microseconds=instant)).astimezone(tz)
-
-
-def _none(pauses: object) -> bool:
-    """An empty list or tuple of pauses (anything else goes through _merge_pauses, which
-    refuses what is not a sequence of pairs)."""
-    return pauses.__class__ in (tuple, list) and not pauses
+    return (_EPOCH + timedelta(0, 0, instant)).astimezone(tz)
 
 
 def _merge_pauses(
@@ -344,10 +401,6 @@ def _zone_block(zone: ZoneInfo, block: int) -> tuple[int, tuple[int, ...], tuple
     return before, tuple(instants), tuple(offsets)
 
 
-def _block_of(instant: int) -> int:
-    return instant // _US // _BLOCK_S
-
-
 # --- the plan: calendar arithmetic on the wall-clock timeline -----------------------------
 
 
@@ -371,6 +424,9 @@ class _Plan:
         "holiday_reach",
         "changes",
         "last_start",
+        "day_runs",
+        "days",
+        "dues",
     )
 
     def __init__(
@@ -414,6 +470,9 @@ class _Plan:
         ]
         self.changes: dict[int, tuple[int, int]] = {}
         self.last_start: tuple | None = None
+        self.day_runs = day_intervals
+        self.days: dict[int, tuple[int, tuple[tuple[int, int], ...]]] = {}
+        self.dues: dict[tuple, datetime] = {}
 
     def nominal_total(self, wall: int) -> int:
         """Open wall time from the origin to ``wall``, ignoring holidays."""
@@ -429,12 +488,32 @@ class _Plan:
         )
 
     def wall_total(self, wall: int) -> int:
-        """Open wall time from the origin to ``wall``, holidays removed."""
-        day = wall // _DAY
+        """Open wall time from the origin to ``wall``, holidays removed: the day's total at
+        its start (kept per day) plus its open runs up to ``wall``."""
+        day, rest = divmod(wall, _DAY)
+        known = self.days.get(day)
+        if known is None:
+            known = self.day_start(day)
+        total, runs = known
+        for lo, hi in runs:
+            if rest <= lo:
+                break
+            total += (hi if rest > hi else rest) - lo
+        return total
+
+    def day_start(self, day: int) -> tuple[int, tuple[tuple[int, int], ...]]:
+        """(``wall_total`` at the start of wall day ``day``, its open runs: none on a
+        holiday), kept: a ticket's clock reads the same few days again and again."""
         index = bisect_left(self.holiday_days, day)
         if index < len(self.holiday_days) and self.holiday_days[index] == day:
-            return self.nominal_total(day * _DAY) - self.holiday_cum[index]
-        return self.nominal_total(wall) - self.holiday_cum[index]
+            runs: tuple[tuple[int, int], ...] = ()
+        else:
+            runs = self.day_runs[(day + 3) % 7]
+        known = (self.nominal_total(day * _DAY) - self.holiday_cum[index], runs)
+        if len(self.days) >= _KEPT:
+            self.days.clear()
+        self.days[day] = known
+        return known
 
     def first_wall_reaching(self, target: int, floor: int) -> int:
         """The smallest wall value at which ``wall_total`` reaches ``target``, which must
@@ -471,7 +550,7 @@ class _Plan:
         state = self.last_start
         if state is not None and state[0] == instant:
             return state
-        block = _block_of(instant)
+        block = instant // _US // _BLOCK_S
         before, instants, offsets = _zone_block(self.zone, block)
         index = bisect_right(instants, instant)
         offset = offsets[index - 1] if index else before
@@ -494,8 +573,10 @@ class _Plan:
         its own offset; the sum telescopes to the two ends minus each change's jump.
         """
         _, first, instants, offsets, index, offset, base = self.start(lo)
+        if (index == len(instants) or hi <= instants[index]) and hi // _US // _BLOCK_S == first:
+            return self.wall_total(hi + offset) - base  # no offset change between: most spans
         total = -base
-        for block in range(first, _block_of(hi) + 1):
+        for block in range(first, hi // _US // _BLOCK_S + 1):
             if block != first:
                 _, instants, offsets = _zone_block(self.zone, block)
                 index = 0
@@ -506,12 +587,30 @@ class _Plan:
                 index += 1
         return total + self.wall_total(hi + offset)
 
-    def advance(self, cur: int, remaining: int) -> int:
-        """The earliest instant ``t > cur`` with ``open_between(cur, t) == remaining > 0``."""
+    def due(self, cur: int, remaining: int, tz: tzinfo) -> datetime:
+        """The earliest instant ``t > cur`` with ``open_between(cur, t) == remaining > 0``, as
+        a datetime in ``tz``. Kept: it depends on ``cur`` only through where it stands
+        (wall_total, the next offset change), which every instant of a closed stretch shares,
+        so tickets opened overnight or at a weekend are due alike."""
         if cur + remaining > _MAX_US:  # open time never outruns real time
             raise OverflowError("the result is beyond datetime.max")
+        state = self.start(cur)
+        if tz.__class__ is not timezone and tz.__class__ is not ZoneInfo:
+            return _from_us(self._advance(state, remaining), tz)  # may not hash
+        key = (state[6], remaining, state[1], state[4], tz)
+        due = self.dues.get(key)
+        # An equal fixed offset of another name must not lend its tzinfo.
+        if due is None or due.tzinfo is not tz:
+            due = _from_us(self._advance(state, remaining), tz)
+            if len(self.dues) >= _KEPT:
+                self.dues.clear()
+            self.dues[key] = due
+        return due
+
+    def _advance(self, state: tuple, remaining: int) -> int:
+        """``due``'s instant, from where ``cur`` stands (``start(cur)``)."""
         # wall_total at cur, in cur's offset
-        _, block, instants, offsets, index, offset, base = self.start(cur)
+        cur, block, instants, offsets, index, offset, base = state
         # Walk offset changes (cached totals, no arithmetic per day) until the one that comes
         # after the answer; `remaining` is what is still owed from `cur`.
         while True:

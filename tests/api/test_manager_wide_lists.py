@@ -15,7 +15,7 @@ from django.db import connection
 
 from scorecards.breach_selectors import BreachQuery, breach_rows_for_user
 from tests.api.conftest import client_for
-from tests.factories import TicketFactory
+from tests.factories import TechnicianFactory, TicketFactory
 from tickets.selectors_api import tickets_for_api
 
 pytestmark = pytest.mark.django_db
@@ -71,6 +71,27 @@ def test_each_role_lists_the_tickets_of_the_vendors_it_may_see_newest_first(worl
     assert {row["vendor"] for row in body["results"]} == vendors
     assert len(body["results"]) == 2 * len(sides)
     assert times == sorted(times, reverse=True)
+
+
+def test_the_technician_filter_lists_exactly_that_technicians_tickets_newest_first(world):
+    b = world.b
+    later = TicketFactory(
+        contract=b.contract,
+        technician=b.technician,
+        created_at=b.ticket.created_at + dt.timedelta(days=2),
+    )
+    TicketFactory(contract=b.contract, created_at=later.created_at + dt.timedelta(days=1))
+    idle = TechnicianFactory(vendor=b.vendor, name="B idle")
+
+    def listed(user, technician) -> list[int]:
+        response = client_for(user).get("/api/v1/tickets/", {"technician": technician.pk})
+        return [row["id"] for row in response.json()["results"]]
+
+    # Up to and including the technician's latest ticket, not the untaken one after it.
+    assert listed(world.manager, b.technician) == [later.pk, b.ticket.pk]
+    assert listed(world.vendor_b, b.technician) == [later.pk, b.ticket.pk]
+    assert listed(world.vendor_a, b.technician) == []  # another vendor's technician
+    assert listed(world.manager, idle) == []  # no ticket at all
 
 
 def test_a_vendor_user_cannot_read_another_vendors_ticket_by_id(world):

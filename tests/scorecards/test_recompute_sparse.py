@@ -5,7 +5,6 @@ weeks is not a row per week. Also: SQLite's one-read path gives the ORM queries'
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -14,40 +13,11 @@ from scorecards.compute.daily import daily_totals
 from scorecards.compute.distributions import period_backlog_ages, period_percentiles
 from scorecards.models import MetricValue, Scorecard
 from scorecards.services import scorecards_recompute, scorecards_recompute_vendor
-from tests.factories import ContractFactory, TechnicianFactory
-from tickets.models import Ticket, TicketEvent
-from tickets.services import ticket_refresh_facts
+from tests.factories import TechnicianFactory
+from tests.scorecards.test_services import NOW, at, make_ticket
+from tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db
-LONDON = ZoneInfo("Europe/London")
-NOW = dt.datetime(2026, 12, 10, 9, tzinfo=LONDON)
-
-
-def at(month, day, hour, minute=0) -> dt.datetime:
-    return dt.datetime(2026, month, day, hour, minute, tzinfo=LONDON)
-
-
-@pytest.fixture
-def contract(settings):
-    settings.REPORTING_TIME_ZONE = "Europe/London"
-    return ContractFactory()
-
-
-def make_ticket(contract, n, *, created, reply=None, resolved=None, technician=None) -> Ticket:
-    ticket = Ticket(
-        source="t",
-        external_id=f"T{n}",
-        vendor=contract.vendor,
-        contract=contract,
-        technician=technician,
-        priority="P2",
-        status="resolved" if resolved else "in_progress",
-        created_at=created,
-        resolved_at=resolved,
-    )
-    events = [TicketEvent(at=reply, kind="responded")] if reply else []
-    ticket_refresh_facts(ticket=ticket, events=events, now=NOW)
-    return ticket
 
 
 def weeks(first: dt.date, last: dt.date) -> list[Period]:

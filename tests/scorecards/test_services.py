@@ -28,7 +28,6 @@ from scorecards.services import (
     ticket_mark_dirty,
 )
 from scorecards.tasks import NIGHTLY_LOCK, nightly_recompute
-from tests.factories import ContractFactory
 from tickets.models import Ticket, TicketEvent
 from tickets.services import ticket_refresh_facts
 from vendors.metrics import SCORED
@@ -44,18 +43,15 @@ def at(month, day, hour, minute=0) -> dt.datetime:
     return dt.datetime(2026, month, day, hour, minute, tzinfo=LONDON)
 
 
-@pytest.fixture
-def contract(settings):
-    settings.REPORTING_TIME_ZONE = "Europe/London"
-    return ContractFactory()
-
-
-def make_ticket(contract, n, *, created, reply=None, resolved=None, now=NOW) -> Ticket:
+def make_ticket(
+    contract, n, *, created, reply=None, resolved=None, technician=None, now=NOW
+) -> Ticket:
     ticket = Ticket(
         source="t",
         external_id=f"T{n}",
         vendor=contract.vendor,
         contract=contract,
+        technician=technician,
         priority="P2",
         status="resolved" if resolved else "in_progress",
         created_at=created,

@@ -12,24 +12,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tickets import facts as fx
+from tickets.ingest.records import EVENT_KINDS
 from vendors import sla
 
 OFFICE = sla.BusinessCalendar.weekdays(
     "Europe/London", (time(9), time(17)), holidays=frozenset({datetime(2025, 12, 25).date()})
 )
 ALWAYS = sla.BusinessCalendar.always_open("Europe/London")
-KINDS = [
-    "created",
-    "assigned",
-    "responded",
-    "status_change",
-    "paused",
-    "resumed",
-    "escalated",
-    "reopened",
-    "resolved",
-    "closed",
-]
 VALUES = ["", "in_progress", "pending_customer", "on_hold", "resolved", "closed", "new", "alice"]
 ZONES = [UTC, timezone(timedelta(hours=1)), ZoneInfo("Europe/London")]
 
@@ -46,7 +35,7 @@ def random_ticket(rng: random.Random):
     events = [
         fx.Event(
             later(),
-            rng.choice(KINDS),
+            rng.choice(EVENT_KINDS),
             rng.choice(VALUES),
             rng.choice(VALUES),
             "x",

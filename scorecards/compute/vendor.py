@@ -56,7 +56,9 @@ def compute_vendor(
     periods: Iterable[Period],
     overrides: Overrides | None = None,
     daily: DailyTotals | None = None,
+    contracts: list[Contract] | None = None,
 ) -> Result:
+    """`contracts`, if given, are `vendor_contracts(vendor)`, read once for several kinds."""
     kind = PeriodKind(kind)
     periods = sorted(set(periods))
     zone = settings.REPORTING_TIME_ZONE
@@ -68,11 +70,8 @@ def compute_vendor(
     if daily is None or daily.first > periods[0].start or daily.last < last_day:
         daily = daily_totals(vendor=vendor, first=periods[0].start, last=last_day, kinds=[kind])
     starts = {p.start for p in periods}
-    contracts = list(
-        Contract.objects.filter(vendor=vendor)
-        .select_related("sla_policy__calendar")
-        .prefetch_related("weights", "credit_tiers")
-    )
+    if contracts is None:
+        contracts = vendor_contracts(vendor)
     tickets = Ticket.objects.filter(vendor=vendor)
 
     sums: dict[tuple[Subject, dt.date], _Sums] = defaultdict(_Sums)
@@ -216,6 +215,15 @@ def compute_vendor(
             detail={} if score is None else {"grade": score.grade},
         )
     return result
+
+
+def vendor_contracts(vendor: Vendor) -> list[Contract]:
+    """The vendor's contracts with what a recompute reads of them."""
+    return list(
+        Contract.objects.filter(vendor=vendor)
+        .select_related("sla_policy__calendar")
+        .prefetch_related("weights", "credit_tiers")
+    )
 
 
 def _backlog_series(opening, subject, flows, periods) -> dict[dt.date, float]:

@@ -40,7 +40,11 @@ from django.db import connection, connections  # noqa: E402
 from machine import cpu_seconds, machine  # noqa: E402
 
 from scorecards.models import ClosedPeriod, DirtyPeriod, MetricValue, Scorecard  # noqa: E402
-from scorecards.services import periods_mark_dirty, scorecards_recompute_vendor  # noqa: E402
+from scorecards.services import (  # noqa: E402
+    figures_vacuum,
+    periods_mark_dirty,
+    scorecards_recompute_vendor,
+)
 from tickets.models import Ticket  # noqa: E402
 from vendors.models import (  # noqa: E402
     BusinessCalendar,
@@ -284,6 +288,15 @@ def run(fn, vendor_ids, workers: int) -> tuple[float, int]:
     return time.perf_counter() - started, written
 
 
+def vacuum_after() -> None:
+    """What the nightly run queues when it is done (scorecards.tasks.vacuum_figures), timed
+    apart from the run: the next run and the pages then read tables without dead rows."""
+    connections.close_all()
+    started = time.perf_counter()
+    figures_vacuum()
+    print(f"  then VACUUM (ANALYZE) of the figure tables: {time.perf_counter() - started:.1f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tickets", type=int, default=1_000_000)
@@ -297,6 +310,11 @@ def main() -> None:
     parser.add_argument(
         "--cold-only", action="store_true", help="stop after the first (cold) full recompute"
     )
+    parser.add_argument(
+        "--incremental-only",
+        action="store_true",
+        help="with --reuse and figures stored: only the two runs after 10,000 changed tickets",
+    )
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("Run this against PostgreSQL (DATABASE_URL).")
@@ -309,6 +327,9 @@ def main() -> None:
             f"{time.perf_counter() - started:.1f} s"
         )
     vendor_ids = list(Vendor.objects.filter(slug__startswith="bench-").values_list("pk", flat=True))
+    if args.incremental_only:
+        incremental(vendor_ids, int(args.workers.split(",")[-1]))
+        return
     floor = sql_floor(settings.REPORTING_TIME_ZONE)
     print(
         f"SQL floor: the figures' GROUP BY passes (every subject and period kind, with "
@@ -333,6 +354,7 @@ def main() -> None:
             f"figures in {seconds:.1f} s with {workers} worker(s) (target <= 15 s at 1M with 2); "
             f"{seconds / floor:.1f}x the SQL floor (target <= 4x){busy}"
         )
+        vacuum_after()
     if len(counts) > 1:
         first, last = counts[0], counts[-1]
         print(
@@ -348,7 +370,12 @@ def main() -> None:
         f"full recompute again (figures stored, mostly unchanged): {seconds:.1f} s "
         f"with {args.workers} worker(s)"
     )
+    vacuum_after()
 
+    incremental(vendor_ids, args.workers)
+
+
+def incremental(vendor_ids: list[int], workers: int) -> None:
     for label, order in (("most recent", "-created_at"), ("spread at random", "?")):
         # 10,000 tickets change (say, a late import resolves them differently), marking their
         # periods dirty the way the ingest upsert does. A nightly import brings recent ones.
@@ -369,12 +396,13 @@ def main() -> None:
             periods_mark_dirty(vendor_id=vendor_id, instants=times)
         dirty = DirtyPeriod.objects.filter(vendor_id__in=vendor_ids).count()
         connections.close_all()
-        seconds, written = run(recompute_vendor_dirty, vendor_ids, args.workers)
+        seconds, written = run(recompute_vendor_dirty, vendor_ids, workers)
         print(
             f"after 10,000 changed tickets ({label}): {dirty} dirty vendor-periods plus the "
-            f"open ones, {written:,} figures in {seconds:.1f} s with {args.workers} worker(s) "
+            f"open ones, {written:,} figures in {seconds:.1f} s with {workers} worker(s) "
             f"(target <= {2 if label == 'most recent' else 5} s at 1M)"
         )
+        vacuum_after()
 
 
 if __name__ == "__main__":

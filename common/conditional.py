@@ -98,13 +98,21 @@ class ConditionalMixin:
             return response
         return conditional_answer(request, response, last_modified=self.answer_last_modified())
 
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        # Kept for answer_last_modified: the filters validate a form per call, and the
+        # list's rows and its date are read from the same filtered rows.
+        self._filtered = super().filter_queryset(queryset)
+        return self._filtered
+
     def answer_last_modified(self) -> dt.datetime | None:
         """The newest `last_modified_field` of what the answer shows: the filtered list (all
         its pages, so a row added on page 1 moves page 2's date too), or the one object."""
         field = self.last_modified_field
         if not field:
             return None
-        queryset = self.filter_queryset(self.get_queryset())
+        queryset = getattr(self, "_filtered", None)
+        if queryset is None:
+            queryset = self.filter_queryset(self.get_queryset())
         if self.action == "retrieve":
             lookup = self.lookup_url_kwarg or self.lookup_field
             queryset = queryset.filter(**{self.lookup_field: self.kwargs[lookup]})

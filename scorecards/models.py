@@ -95,9 +95,11 @@ class Scorecard(SubjectPeriod):
             models.Index(
                 fields=["vendor", "period_kind", "period_start"], name="scorecard_vendor_period"
             ),
-            # The API's list: one subject and period kind, newest first, in subject order.
+            # The API's list: one subject and period kind, newest first, in subject order;
+            # with computed_at, the list's Last-Modified is read from the index alone.
             models.Index(
                 fields=["subject_kind", "period_kind", "-period_start", "subject_id"],
+                include=["computed_at"],
                 name="scorecard_kind_newest",
             ),
         ]

@@ -7,11 +7,12 @@ from zoneinfo import ZoneInfo
 from celery import chord, shared_task
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 from django.utils import timezone
 
 from common.tasks import RETRYING
 from scorecards.alerts import alerts_check
-from scorecards.services import periods_auto_close, scorecards_recompute_vendor
+from scorecards.services import figures_vacuum, periods_auto_close, scorecards_recompute_vendor
 from vendors.models import Vendor
 
 NIGHTLY_LOCK = "vendorscore:nightly-recompute"
@@ -45,11 +46,19 @@ def nightly_recompute(self) -> list[int]:
 @shared_task(**RETRYING, max_retries=3, soft_time_limit=120, time_limit=180)
 def nightly_finish(self) -> int:
     """After the recompute, so a month's last figures are in before it freezes: closes the
-    months due to close automatically, then releases the nightly lock."""
+    months due to close automatically, releases the nightly lock, and queues the vacuum of
+    the figures the run rewrote."""
     today = timezone.now().astimezone(ZoneInfo(settings.REPORTING_TIME_ZONE)).date()
     closed = periods_auto_close(today=today)
     cache.delete(NIGHTLY_LOCK)
+    transaction.on_commit(vacuum_figures.delay)
     return len(closed)
+
+
+@shared_task(soft_time_limit=3000, time_limit=3600)
+def vacuum_figures() -> bool:
+    """Clears the dead rows a recompute leaves behind, so pages keep their speed."""
+    return figures_vacuum()
 
 
 @shared_task(soft_time_limit=30, time_limit=60)

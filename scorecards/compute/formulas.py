@@ -191,9 +191,15 @@ def _f(value) -> float | None:
     return None if value is None else float(value)
 
 
+# SCORED is a set, and a set of strings iterates in an order that changes from one process
+# to the next: summed in that order, the same marks gave scores a last bit apart, which
+# rounding then stored as 55.84 one night and 55.85 the next.
+_SCORED_IN_ORDER = tuple(sorted(SCORED))
+
+
 def subject_score(figures, weights, targets) -> scoring.Score | None:
     marks = {}
-    for code in SCORED:
+    for code in _SCORED_IN_ORDER:
         figure = figures.get(code)
         t = targets[code]
         if (

@@ -202,6 +202,7 @@ def scorecards_recompute_plan(
         first=min(s for s, _ in spans),
         last=max(e for _, e in spans),
         kinds=[kind for kind, periods in plan.items() if periods],
+        opening_days={min(periods).start for periods in plan.values() if periods},
     )
     # The contracts are read and checked once for all kinds, not once per kind.
     contracts = vendor_contracts(vendor)

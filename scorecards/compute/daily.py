@@ -41,6 +41,9 @@ class DailyTotals:
     # Per contract, whether each day has open time on its calendar: reckoned by the first
     # period kind that needs a day, so weeks, months and quarters do not each redo the clock.
     open_days: dict[int, dict[dt.date, bool]] = field(default_factory=dict)
+    # Tickets open at the start (local midnight) of each day asked for, per (contract,
+    # technician): the backlog each period kind carries into its first period.
+    opening: dict[dt.date, list[tuple[int | None, int | None, int]]] = field(default_factory=dict)
 
 
 def daily_totals(
@@ -49,18 +52,27 @@ def daily_totals(
     first: dt.date,
     last: dt.date,
     kinds: Iterable[PeriodKind | str] = (),
+    opening_days: Iterable[dt.date] = (),
 ) -> DailyTotals:
+    """`opening_days` (within the span): the days whose opening backlog is counted too."""
     zone = settings.REPORTING_TIME_ZONE
     tz = ZoneInfo(zone)
     lo = dt.datetime.combine(first, dt.time(0), tz)
     hi = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(0), tz)
+    # The snapshot holds every ticket open at any moment of the span, so the backlog at the
+    # start of a day inside it is counted there, not in the ticket table.
+    openings = {
+        day: dt.datetime.combine(day, dt.time(0), tz)
+        for day in opening_days
+        if first <= day <= last
+    }
     if connection.vendor == "postgresql":
-        return _daily_totals_postgresql(vendor, first, last, lo, hi, zone, kinds)
-    rows, percentiles, backlog_ages = snapshot_totals(
-        vendor.pk, first, last, lo, hi, tz, [PeriodKind(k) for k in kinds]
+        return _daily_totals_postgresql(vendor, first, last, lo, hi, zone, kinds, openings)
+    rows, percentiles, backlog_ages, opening = snapshot_totals(
+        vendor.pk, first, last, lo, hi, tz, [PeriodKind(k) for k in kinds], openings
     )
     _survey_rows(vendor, tz, lo, hi, rows)
-    return DailyTotals(first, last, _merged(rows), percentiles, backlog_ages)
+    return DailyTotals(first, last, _merged(rows), percentiles, backlog_ages, opening=opening)
 
 
 def _merged(rows) -> list[tuple[dt.date, int | None, int | None, dict[str, float]]]:
@@ -122,7 +134,7 @@ _FAMILIES = [
 ]
 
 
-def _daily_totals_postgresql(vendor, first, last, lo, hi, zone, kinds) -> DailyTotals:
+def _daily_totals_postgresql(vendor, first, last, lo, hi, zone, kinds, openings) -> DailyTotals:
     """The same sums, and each kind's percentiles and backlog ages, from one read of the
     vendor's tickets.
 
@@ -173,6 +185,14 @@ def _daily_totals_postgresql(vendor, first, last, lo, hi, zone, kinds) -> DailyT
         for day, contract_id, technician_id, *values in cursor.fetchall():
             sums = {name: value for name, value in zip(names, values, strict=True) if value}
             rows.append((day, contract_id, technician_id, sums))
+        for day, at in openings.items():
+            cursor.execute(
+                f"SELECT contract_id, technician_id, COUNT(*) FROM {_SNAPSHOT} "
+                "WHERE created_at < %(at)s AND (resolved_at IS NULL OR resolved_at >= %(at)s) "
+                "GROUP BY 1, 2",
+                {"at": at},
+            )
+            result.opening[day] = cursor.fetchall()
         for kind in map(PeriodKind, kinds):
             inside = [
                 p

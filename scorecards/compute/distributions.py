@@ -126,7 +126,9 @@ def period_backlog_ages(tickets, periods, zone, vendor_id) -> dict[dt.date, floa
 
 def backlog_ages_postgresql(periods, zone, vendor_id, table=None) -> dict[dt.date, float | None]:
     """One query: each ticket that outlives a period boundary is expanded into the period
-    ends it was open at (generate_series), so only tickets crossing a boundary are touched."""
+    ends it was open at (generate_series), so only tickets crossing a boundary are touched;
+    the series starts at the first end inside the window, so a ticket open for years costs
+    the window's ends, not every end since it was opened."""
     kind = periods[0].kind.value
     lo, _ = periods[0].bounds(zone)
     _, hi = periods[-1].bounds(zone)
@@ -137,7 +139,10 @@ def backlog_ages_postgresql(periods, zone, vendor_id, table=None) -> dict[dt.dat
                ) / 3600.0
         FROM {table or Ticket._meta.db_table} t
         CROSS JOIN LATERAL generate_series(
-            date_trunc(%(kind)s, t.created_at AT TIME ZONE %(zone)s) + interval %(step)s,
+            GREATEST(
+                date_trunc(%(kind)s, t.created_at AT TIME ZONE %(zone)s) + interval %(step)s,
+                %(lo_local)s::timestamp + interval %(step)s
+            ),
             COALESCE(t.resolved_at, %(hi)s) AT TIME ZONE %(zone)s,
             interval %(step)s
         ) AS e(end_local)

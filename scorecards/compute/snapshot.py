@@ -60,10 +60,13 @@ def percentile(values: list, fraction: float) -> float:
     return values[low] + (values[high] - values[low]) * (position - low)
 
 
-def snapshot_totals(vendor_id, first, last, lo, hi, tz: ZoneInfo, kinds: Iterable[PeriodKind]):
-    """(daily rows, percentiles per kind, backlog ages per kind), as `daily` returns them on
-    PostgreSQL. The tickets read are those any of them can select: with a timestamp in the
-    span, or open across it."""
+def snapshot_totals(
+    vendor_id, first, last, lo, hi, tz: ZoneInfo, kinds: Iterable[PeriodKind], openings=None
+):
+    """(daily rows, percentiles per kind, backlog ages per kind, opening backlogs), as `daily`
+    returns them on PostgreSQL. The tickets read are those any of them can select: with a
+    timestamp in the span, or open across it. `openings`: day -> the instant (inside the
+    span) at which the open tickets are counted per (contract, technician)."""
     in_span = Q()
     for ts in ("created_at", "first_response_at", "response_outcome_at", "resolution_outcome_at"):
         in_span |= Q(**{f"{ts}__gte": lo, f"{ts}__lt": hi})
@@ -186,7 +189,14 @@ def snapshot_totals(vendor_id, first, last, lo, hi, tz: ZoneInfo, kinds: Iterabl
             continue
         percentiles[kind] = _percentiles(kind, samples, day_of, vendor_id)
         backlog_ages[kind] = _backlog_ages(inside, tz, tickets)
-    return rows, percentiles, backlog_ages
+    opening = {}
+    for day, at in (openings or {}).items():
+        counts: dict[tuple, int] = defaultdict(int)
+        for ticket in tickets:
+            if ticket[3] < at and (ticket[5] is None or ticket[5] >= at):
+                counts[(ticket[0], ticket[1])] += 1
+        opening[day] = [(*key, n) for key, n in counts.items()]
+    return rows, percentiles, backlog_ages, opening
 
 
 def _percentiles(kind, samples, day_of, vendor_id) -> dict:

@@ -68,7 +68,13 @@ def compute_vendor(
     _, hi = periods[-1].bounds(zone)
     last_day = periods[-1].end - dt.timedelta(days=1)
     if daily is None or daily.first > periods[0].start or daily.last < last_day:
-        daily = daily_totals(vendor=vendor, first=periods[0].start, last=last_day, kinds=[kind])
+        daily = daily_totals(
+            vendor=vendor,
+            first=periods[0].start,
+            last=last_day,
+            kinds=[kind],
+            opening_days=[periods[0].start],
+        )
     starts = {p.start for p in periods}
     if contracts is None:
         contracts = vendor_contracts(vendor)
@@ -115,16 +121,19 @@ def compute_vendor(
                 technicians_by[(subject, start)].add(technician_id)
 
     # Backlog at each period's end = created before it - resolved before it, carried forward.
-    before = tickets.filter(created_at__lt=lo)
     opening: dict[Subject, float] = defaultdict(float)
-    for row in (
-        before.filter(Q(resolved_at__isnull=True) | Q(resolved_at__gte=lo))
-        .values("contract_id", "technician_id")
-        .annotate(n=Count("id"))
-        .order_by()
-    ):
-        for subject in _subjects(vendor.pk, row["contract_id"], row["technician_id"]):
-            opening[subject] += row["n"]
+    open_at_start = daily.opening.get(periods[0].start)
+    if open_at_start is None:
+        open_at_start = (
+            tickets.filter(created_at__lt=lo)
+            .filter(Q(resolved_at__isnull=True) | Q(resolved_at__gte=lo))
+            .values_list("contract_id", "technician_id")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
+    for contract_id, technician_id, n in open_at_start:
+        for subject in _subjects(vendor.pk, contract_id, technician_id):
+            opening[subject] += n
 
     if kind in daily.percentiles:
         percentiles = daily.percentiles[kind]

@@ -594,3 +594,20 @@ def test_an_unanswered_ticket_has_no_response_technician(contract):
     assert (ticket.first_response_at, ticket.response_technician) == (None, None)
     # Due Mon 09:30 and breached: the breach counts for its holder now, the technician.
     assert (ticket.response_met, ticket.technician.name) == (False, "Bob Tech")
+
+
+def test_an_import_runs_with_fewer_garbage_collections_and_restores_the_default(contract):
+    import gc
+
+    from common.bulk import BULK_THRESHOLD
+
+    default = gc.get_threshold()
+    during = []
+    run = run_import(
+        [record("HD-1"), record("HD-2", row=3)],
+        batch_size=1,
+        progress=lambda n: during.append(gc.get_threshold()[0]),
+    )
+    assert run.tickets_created == 2
+    assert during == [BULK_THRESHOLD, BULK_THRESHOLD]
+    assert gc.get_threshold() == default

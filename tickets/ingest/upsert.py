@@ -33,6 +33,7 @@ from django.conf import settings
 from django.db import DatabaseError, connection, reset_queries, transaction
 from django.utils import timezone
 
+from common.bulk import fewer_collections
 from tickets.ingest.derive import INSTANTS, STORED, DraftBuilder, Work, validate, version_of
 from tickets.ingest.records import RowError, TicketRecord
 from tickets.ingest.tables import CopyData, TicketTables
@@ -98,6 +99,22 @@ def ingest_records(
     """
     if not source or len(source) > Ticket._meta.get_field("source").max_length:
         raise ValueError("the source name must be 1 to 80 characters")
+    with fewer_collections():
+        return _ingest_records(
+            records,
+            source=source,
+            run=run,
+            now=now,
+            batch_size=batch_size,
+            progress=progress,
+            results=results,
+            header_rows=header_rows,
+        )
+
+
+def _ingest_records(
+    records, *, source, run, now, batch_size, progress, results, header_rows
+) -> ImportRun:
     started = time.perf_counter()
     run.source = source
     run.status = ImportRun.Status.RUNNING

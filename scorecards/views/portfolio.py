@@ -24,6 +24,7 @@ from scorecards.selectors import (
     figures_for_subjects,
     periods_ending,
     scorecards_for_subjects,
+    scores_for_subjects,
 )
 from scorecards.views.page_filters import PageFilters
 from scorecards.views.tiles import (
@@ -91,14 +92,22 @@ def portfolio(request: HttpRequest) -> HttpResponse:
             contract_ids_of.setdefault(c.vendor_id, []).append(c.pk)
     trend = periods_ending(period=period, count=TREND_PERIODS)
     ids = [sid for _, sid, _ in subjects]
+    previous = period.previous()
+    # Whole scorecards (targets) for the period and the one before; scores alone for trends.
     cards = scorecards_for_subjects(
+        subject_kind=kind,
+        subject_ids=ids,
+        period_kind=period.kind.value,
+        first=previous.start,
+        last=period.start,
+    )
+    scores = scores_for_subjects(
         subject_kind=kind,
         subject_ids=ids,
         period_kind=period.kind.value,
         first=trend[0].start,
         last=period.start,
     )
-    previous = period.previous()
     figures = figures_for_subjects(
         subject_kind=kind,
         subject_ids=ids,
@@ -144,7 +153,7 @@ def portfolio(request: HttpRequest) -> HttpResponse:
             delta = signed(diff, "points", "")
             delta_class = "better" if diff > 0 else "worse" if diff < 0 else ""
         spark_periods = trend[-SPARK_PERIODS:]
-        spark_values = score_series(cards, sid, spark_periods)
+        spark_values = score_series(scores, sid, spark_periods)
         if counts is not None:
             breaches = sum(counts[t].breached.get((vendor.pk,), 0) for t in counts)
             outcomes = breaches + sum(counts[t].met.get((vendor.pk,), 0) for t in counts)
@@ -178,7 +187,7 @@ def portfolio(request: HttpRequest) -> HttpResponse:
         )
     history = charts.score_history_spec(
         [p.label for p in trend],
-        {label: score_series(cards, sid, trend) for _, sid, label in subjects},
+        {label: score_series(scores, sid, trend) for _, sid, label in subjects},
     )
     summary = _portfolio_summary(rows)
     return render_page(
@@ -193,7 +202,7 @@ def portfolio(request: HttpRequest) -> HttpResponse:
             "summary": summary,
             "filter_note": FILTER_NOTE if (filters.priority or filters.category) else "",
             "min_sample": settings.MIN_SAMPLE_VENDOR,
-            "has_figures": bool(figures) or bool(cards),
+            "has_figures": bool(figures) or bool(scores),
         },
     )
 

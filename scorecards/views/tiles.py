@@ -17,7 +17,7 @@ from django.shortcuts import render
 from common.periods import Period, PeriodKind
 from scorecards import charts
 from scorecards.models import Scorecard
-from scorecards.selectors import StoredFigure
+from scorecards.selectors import StoredFigure, StoredScore
 from scorecards.selectors_ratings import BandView
 from scorecards.views.page_filters import PageFilters
 from vendors.metrics import METRICS, Better
@@ -222,7 +222,9 @@ def targets_for(
 
 
 def score_series(
-    cards: Mapping[tuple[int, dt.date], Scorecard], subject_id: int, periods: Iterable[Period]
+    cards: Mapping[tuple[int, dt.date], Scorecard | StoredScore],
+    subject_id: int,
+    periods: Iterable[Period],
 ) -> list[float | None]:
     """One subject's stored score per period, None where it has no scorecard."""
     return [

@@ -79,6 +79,19 @@ def periods_ending(*, period: Period, count: int) -> list[Period]:
     return out[::-1]
 
 
+def _of_subjects(model, subject_kind, subject_ids, period_kind, first, last, vendor=None):
+    """The model's rows (figures or scorecards) of these subjects for periods starting in
+    [first, last], of the vendor if given."""
+    qs = model.objects.filter(
+        subject_kind=subject_kind,
+        subject_id__in=list(subject_ids),
+        period_kind=period_kind,
+        period_start__gte=first,
+        period_start__lte=last,
+    )
+    return qs if vendor is None else qs.filter(vendor=vendor)
+
+
 def figures_for_subjects(
     *,
     subject_kind: str,
@@ -90,15 +103,7 @@ def figures_for_subjects(
     vendor: Vendor | None = None,
 ) -> Figures:
     """Stored figures of these subjects for periods starting in [first, last]."""
-    qs = MetricValue.objects.filter(
-        subject_kind=subject_kind,
-        subject_id__in=list(subject_ids),
-        period_kind=period_kind,
-        period_start__gte=first,
-        period_start__lte=last,
-    )
-    if vendor is not None:
-        qs = qs.filter(vendor=vendor)
+    qs = _of_subjects(MetricValue, subject_kind, subject_ids, period_kind, first, last, vendor)
     if metrics is not None:
         qs = qs.filter(metric__in=list(metrics))
     return _figures(qs)
@@ -127,15 +132,7 @@ def scorecards_for_subjects(
     last: dt.date,
     vendor: Vendor | None = None,
 ) -> dict[tuple[int, dt.date], Scorecard]:
-    qs = Scorecard.objects.filter(
-        subject_kind=subject_kind,
-        subject_id__in=list(subject_ids),
-        period_kind=period_kind,
-        period_start__gte=first,
-        period_start__lte=last,
-    )
-    if vendor is not None:
-        qs = qs.filter(vendor=vendor)
+    qs = _of_subjects(Scorecard, subject_kind, subject_ids, period_kind, first, last, vendor)
     fields = ("subject_id", "period_start", "score", "grade", "weights", "targets", "computed_at")
     return {(c.subject_id, c.period_start): c for c in qs.only(*fields)}
 
@@ -155,13 +152,9 @@ def scores_for_subjects(
 ) -> dict[tuple[int, dt.date], StoredScore]:
     """Scores and grades alone, for trends: a portfolio's twelve months of twenty vendors
     built 240 scorecards and decoded their weights and targets, a fifth of the page's time."""
-    rows = Scorecard.objects.filter(
-        subject_kind=subject_kind,
-        subject_id__in=list(subject_ids),
-        period_kind=period_kind,
-        period_start__gte=first,
-        period_start__lte=last,
-    ).values_list("subject_id", "period_start", "score", "grade")
+    rows = _of_subjects(Scorecard, subject_kind, subject_ids, period_kind, first, last).values_list(
+        "subject_id", "period_start", "score", "grade"
+    )
     return {(sid, start): StoredScore(score, grade) for sid, start, score, grade in rows}
 
 

@@ -71,11 +71,7 @@ def vendor_check_ready(*, vendor: Vendor, contracts: list[Contract] | None = Non
     The models' own validation refuses the same on forms and the API; this catches rows that
     reached the database another way, before they could stop a recompute halfway.
     """
-    if contracts is None:
-        contracts = Contract.objects.filter(vendor=vendor).prefetch_related(
-            "weights", "credit_tiers"
-        )
-    for contract in contracts:
+    for contract in vendor_contracts(vendor) if contracts is None else contracts:
         if contract.sla_policy_id is None:
             raise ValidationError({"sla_policy": f"Contract {contract} has no SLA policy."})
         weights = list(contract.weights.all())

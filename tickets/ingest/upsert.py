@@ -78,6 +78,7 @@ class ItemResult:
     errors: list[dict[str, Any]] = field(default_factory=list)
 
 
+@fewer_collections()  # records, drafts and rows form no cycles (common.bulk)
 def ingest_records(
     records: Iterable[TicketRecord | RowError],
     *,
@@ -99,22 +100,6 @@ def ingest_records(
     """
     if not source or len(source) > Ticket._meta.get_field("source").max_length:
         raise ValueError("the source name must be 1 to 80 characters")
-    with fewer_collections():
-        return _ingest_records(
-            records,
-            source=source,
-            run=run,
-            now=now,
-            batch_size=batch_size,
-            progress=progress,
-            results=results,
-            header_rows=header_rows,
-        )
-
-
-def _ingest_records(
-    records, *, source, run, now, batch_size, progress, results, header_rows
-) -> ImportRun:
     started = time.perf_counter()
     run.source = source
     run.status = ImportRun.Status.RUNNING
